@@ -1,0 +1,66 @@
+"""autograd_core: a scalar reverse-mode automatic-differentiation engine with batch lanes.
+
+Example:
+    >>> from autograd_core import Value
+    >>> x = Value(2.0, label="x"); y = x * x + x.sin(); y.backward()
+    >>> round(x.grad, 6)  # 2x + cos(x)
+    3.583853
+"""
+
+from .compose import dot, leaky_relu, log_softmax, logsumexp, maximum, mean_values, minimum, softmax, sum_values
+from .errors import AnomalyError, AutogradError, DomainError, GradcheckError, OperandTypeError, ShapeError
+from .functional import grad, gradcheck, hessian, jacobian, numerical_grad, value_and_grad
+from .graph import (
+    GraphStats,
+    detect_anomaly,
+    enable_grad,
+    graph_stats,
+    is_grad_enabled,
+    no_grad,
+    topological_order,
+    zero_grad,
+)
+from .ops import cos, exp, log, relu, sigmoid, sin, softplus, sqrt, tanh
+from .value import Value
+
+__all__ = [
+    "AnomalyError",
+    "AutogradError",
+    "DomainError",
+    "GradcheckError",
+    "GraphStats",
+    "OperandTypeError",
+    "ShapeError",
+    "Value",
+    "cos",
+    "detect_anomaly",
+    "dot",
+    "enable_grad",
+    "exp",
+    "grad",
+    "gradcheck",
+    "graph_stats",
+    "hessian",
+    "is_grad_enabled",
+    "jacobian",
+    "leaky_relu",
+    "log",
+    "log_softmax",
+    "logsumexp",
+    "maximum",
+    "mean_values",
+    "minimum",
+    "no_grad",
+    "numerical_grad",
+    "relu",
+    "sigmoid",
+    "sin",
+    "softmax",
+    "softplus",
+    "sqrt",
+    "sum_values",
+    "tanh",
+    "topological_order",
+    "value_and_grad",
+    "zero_grad",
+]

@@ -1,0 +1,249 @@
+"""Walking a graph: topological order, the backward pass, statistics and switches.
+
+Example:
+    >>> from autograd_core import Value, topological_order
+    >>> a = Value(1.0, label="a"); b = a + a; c = b * b
+    >>> [v.op or v.label for v in topological_order(c)]
+    ['a', '+', '*']
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from .errors import AnomalyError, DomainError, ShapeError
+from .ops import describe
+from .value import Value, _op_chain, _state, as_data
+
+ndarray = np.ndarray
+
+
+def topological_order(root: Value) -> list[Value]:
+    """Every node ``root`` depends on, parents before children, ``root`` last.
+
+    Iterative, so a chain a million nodes deep works.
+
+    Example:
+        >>> x = Value(2.0); y = (x * 3).exp()
+        >>> [v.op for v in topological_order(y)]
+        ['', '*', 'exp']
+    """
+    order: list[Value] = []
+    seen = {root}
+    stack = [(root, iter(root._args))]
+    while stack:
+        node, args = stack[-1]
+        for a in args:
+            if type(a) is Value and a not in seen:
+                seen.add(a)
+                stack.append((a, iter(a._args)))
+                break
+        else:
+            stack.pop()
+            order.append(node)
+    return order
+
+
+def backward(root: Value, grad: Any = None, create_graph: bool = False) -> None:
+    """Back-propagate from ``root``: the engine behind ``Value.backward``.
+
+    Example:
+        >>> x = Value(3.0); backward(x * x); x.grad
+        6.0
+    """
+    if grad is None:
+        if type(root.data) is ndarray:
+            raise ShapeError(
+                f"backward() on a Value with {root.data.shape[0]} lanes needs grad=...; "
+                "reduce it to a scalar first with .sum() or .mean()"
+            )
+        grad = 1.0
+    elif type(grad) is not Value:
+        grad = as_data(grad, "backward(grad=...)")
+        if np.shape(grad) != np.shape(root.data):
+            raise ShapeError(
+                f"backward(grad=...) has shape {np.shape(grad)}, the Value has shape {np.shape(root.data)}"
+            )
+    if create_graph and type(grad) is not Value:
+        grad = Value(grad)
+
+    order = topological_order(root)
+    for node in order:
+        if node._args:  # intermediate nodes start afresh; leaves accumulate
+            node._grad = None
+    root._grad = grad if root._grad is None else root._grad + grad
+    check = _state["anomaly"]
+    with np.errstate(divide="raise", over="raise", invalid="raise"):
+        for node in reversed(order):
+            args = node._args
+            g = node._grad
+            if not args or g is None:
+                continue
+            try:
+                _propagate(node, args, g, create_graph)
+            except (ZeroDivisionError, OverflowError, FloatingPointError) as err:
+                inputs = ", ".join(describe(a.data if type(a) is Value else a) for a in args)
+                raise DomainError(
+                    f"{node.op}: the derivative is not finite at input {inputs} ({err}); op chain: {_op_chain(node)}"
+                ) from None
+            if check:
+                _check_grads(node, args)
+
+
+def _propagate(node: Value, args: tuple[Any, ...], g: Any, create_graph: bool) -> None:
+    """Apply one node's local derivative rules and accumulate into its parents."""
+    fn = node._fn
+    if create_graph:
+        inputs, out = args, node
+    else:
+        inputs, out = [a.data if type(a) is Value else a for a in args], node.data
+    laned = type(node.data) is ndarray
+    if fn.rules is not None:
+        rules = fn.rules
+        for i, a in enumerate(args):
+            if type(a) is Value:
+                _accumulate(a, rules[i](g, out, *inputs), laned)
+    else:
+        for a, share in zip(args, fn.vjp(g, out, *inputs), strict=False):
+            if type(a) is Value:
+                _accumulate(a, share, laned)
+
+
+def _accumulate(a: Value, share: Any, laned: bool) -> None:
+    if laned and type(a.data) is not ndarray:  # a float feeding lanes gets the lane sum
+        share = share.sum() if type(share) is Value else float(np.sum(share))
+    prev = a._grad
+    a._grad = share if prev is None else prev + share
+
+
+def _check_grads(node: Value, args: tuple[Any, ...]) -> None:
+    for a in args:
+        if type(a) is Value and a._grad is not None:
+            g = a._grad.data if type(a._grad) is Value else a._grad
+            if not np.all(np.isfinite(g)):
+                raise AnomalyError(
+                    f"detect_anomaly: backward through {node.op} gave a gradient of "
+                    f"{describe(g, ~np.isfinite(g))}; op chain: {_op_chain(node)}"
+                )
+
+
+def zero_grad(root: Value) -> None:
+    """Clear the gradient of ``root`` and every node it depends on.
+
+    Example:
+        >>> x = Value(3.0); (x * x).backward(); zero_grad(x); x.grad
+        0.0
+    """
+    for node in topological_order(root):
+        node._grad = None
+
+
+@contextlib.contextmanager
+def _switch(key: str, value: bool) -> Iterator[None]:
+    previous = _state[key]
+    _state[key] = value
+    try:
+        yield
+    finally:
+        _state[key] = previous
+
+
+def no_grad() -> contextlib.AbstractContextManager[None]:
+    """Context in which ops record no parents: fast inference, nothing to back-propagate.
+
+    Example:
+        >>> with no_grad():
+        ...     y = Value(2.0) * 3
+        >>> y.is_leaf
+        True
+    """
+    return _switch("grad_enabled", False)
+
+
+def enable_grad() -> contextlib.AbstractContextManager[None]:
+    """Context that turns recording back on inside ``no_grad()``.
+
+    Example:
+        >>> with no_grad(), enable_grad():
+        ...     y = Value(2.0) * 3
+        >>> y.is_leaf
+        False
+    """
+    return _switch("grad_enabled", True)
+
+
+def is_grad_enabled() -> bool:
+    """True unless inside ``no_grad()``.
+
+    Example:
+        >>> is_grad_enabled()
+        True
+    """
+    return _state["grad_enabled"]
+
+
+def detect_anomaly() -> contextlib.AbstractContextManager[None]:
+    """Context that checks every forward value and gradient for NaN and infinity.
+
+    The error names the op chain that produced the bad number. Off by default so the hot
+    path stays lean.
+
+    Example:
+        >>> from autograd_core import AnomalyError
+        >>> with detect_anomaly():
+        ...     try:
+        ...         Value(float("inf")) * 0.0
+        ...     except AnomalyError as err:
+        ...         print(str(err)[:40])
+        detect_anomaly: * produced nan (inputs w
+    """
+    return _switch("anomaly", True)
+
+
+@dataclass
+class GraphStats:
+    """Size and shape of a graph, from ``graph_stats(root)``."""
+
+    nodes: int
+    edges: int
+    depth: int
+    leaves: int
+    parameters: int
+    lanes: int | None
+    ops: Counter[str] = field(default_factory=Counter)
+
+
+def graph_stats(root: Value) -> GraphStats:
+    """Count nodes, edges, depth (longest path in ops), leaves and the ops used.
+
+    ``parameters`` counts scalar leaves (a network's weights and biases); laned leaves are
+    inputs. ``lanes`` is the largest lane count in the graph (None when all are scalars).
+
+    Example:
+        >>> x = Value(2.0); y = (x * x + 1).tanh()
+        >>> s = graph_stats(y); s.nodes, s.edges, s.depth, dict(s.ops)
+        (4, 4, 3, {'*': 1, '+': 1, 'tanh': 1})
+    """
+    order = topological_order(root)
+    depth: dict[Value, int] = {}
+    ops: Counter[str] = Counter()
+    edges = leaves = parameters = 0
+    lanes = None
+    for node in order:
+        parents = [a for a in node._args if type(a) is Value]
+        edges += len(parents)
+        depth[node] = 1 + max((depth[p] for p in parents), default=-1)
+        if node._args:
+            ops[node.op] += 1
+        else:
+            leaves += 1
+            parameters += type(node.data) is not ndarray
+        if type(node.data) is ndarray:
+            lanes = max(lanes or 0, node.data.shape[0])
+    return GraphStats(len(order), edges, depth[root], leaves, parameters, lanes, ops)

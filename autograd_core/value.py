@@ -1,0 +1,393 @@
+"""Value: one node of a computational graph.
+
+A Value holds ``data`` (a float, or a 1-D float64 NumPy array with one lane per sample), its
+``grad`` after ``backward()``, the ``op`` that made it and the ``parents`` it was made from.
+Constants (plain numbers and arrays) are recorded as op arguments, not as graph nodes.
+
+Example:
+    >>> from autograd_core import Value
+    >>> x = Value(2.0, label="x"); w = Value(-3.0, label="w"); b = Value(6.88, label="b")
+    >>> a = (x * w + b).tanh(); a.backward()
+    >>> round(a.data, 4), round(x.grad, 4), round(w.grad, 4)
+    (0.7064, -1.5029, 1.0019)
+"""
+
+from __future__ import annotations
+
+import numbers
+from typing import Any
+
+import numpy as np
+
+from . import ops
+from .errors import AnomalyError, DomainError, OperandTypeError, ShapeError
+
+ndarray = np.ndarray
+
+# Global switches, read on every op; flipped by graph.no_grad() and graph.detect_anomaly().
+_state = {"grad_enabled": True, "anomaly": False}
+_ACCEPTED = "expected a Value, a number (int or float) or a 1-D NumPy array of lanes"
+
+
+def as_data(x: Any, what: str = "Value") -> Any:
+    """Convert a number or a 1-D array to the engine's data: a float or a float64 array.
+
+    Example:
+        >>> as_data(3), as_data([1, 2])
+        (3.0, array([1., 2.]))
+    """
+    if type(x) is float:
+        return x
+    if type(x) is ndarray and x.dtype == np.float64 and x.ndim == 1 and x.shape[0]:
+        return x
+    if isinstance(x, numbers.Real) or (isinstance(x, np.ndarray) and x.ndim == 0):
+        return float(x)
+    if isinstance(x, (np.ndarray, list, tuple)):
+        try:
+            arr = np.asarray(x, dtype=np.float64)
+        except (TypeError, ValueError):
+            raise OperandTypeError(f"{what}: lanes must be numbers, got {type(x).__name__} {x!r:.60}") from None
+        if arr.ndim != 1:
+            raise ShapeError(
+                f"{what}: data must be a number or a 1-D array of lanes, got an array of shape {arr.shape}"
+            )
+        if arr.shape[0] == 0:
+            raise ShapeError(f"{what}: an array of lanes needs at least one lane, got an empty array")
+        return arr
+    raise OperandTypeError(f"{what}: unsupported type {type(x).__name__}; {_ACCEPTED}")
+
+
+def _node_name(v: Any) -> str:
+    return f"node '{v.label}'" if type(v) is Value and v.label else ""
+
+
+def apply(op: ops.Op, *args: Any) -> Value:
+    """Run ``op`` on Values and constants and record the result as a graph node.
+
+    Example:
+        >>> from autograd_core import ops
+        >>> apply(ops.MUL, Value(2.0), 3.0).data
+        6.0
+    """
+    datas = [a.data if type(a) is Value else a for a in args]
+    try:
+        out = op.forward(*datas)
+    except DomainError as err:
+        names = ", ".join(n for n in map(_node_name, args) if n)
+        raise DomainError(f"{err} ({names})" if names else str(err)) from None
+    node = Value.__new__(Value)
+    node.data = out
+    node._grad = None
+    node._fn = op
+    node._args = args if _state["grad_enabled"] else ()
+    node.label = ""
+    if _state["anomaly"]:
+        _check_anomaly(node, args, datas)
+    return node
+
+
+def _op_chain(node: Value, limit: int = 8) -> str:
+    """'log <- sub <- mul (node x)': the ops that led to ``node``, following first parents."""
+    names = []
+    while node is not None and len(names) < limit:
+        names.append(node.op or (f"leaf '{node.label}'" if node.label else "leaf"))
+        node = next((a for a in node._args if type(a) is Value), None)
+    return " <- ".join(names)
+
+
+def _check_anomaly(node: Value, args: tuple[Any, ...], datas: list[Any]) -> None:
+    if np.all(np.isfinite(node.data)):
+        return
+    culprit = (
+        "inputs were already non-finite" if not all(np.all(np.isfinite(d)) for d in datas) else "from finite inputs"
+    )
+    bad = ops.describe(node.data, ~np.isfinite(node.data))
+    raise AnomalyError(f"detect_anomaly: {node.op} produced {bad} ({culprit}); op chain: {_op_chain(node)}")
+
+
+class Value:
+    """A scalar (or laned) node of a computational graph.
+
+    Parameters:
+        data: a number, or a 1-D array (one lane per sample of a mini-batch).
+        label: a name shown in reprs, errors and graph pictures.
+
+    Gradients accumulate into leaves across ``backward()`` calls, as in PyTorch: clear them
+    with ``zero_grad(root)`` or a Module's ``zero_grad()``. Equality (``==``) and hashing are
+    by identity so Values work in sets, dicts and ``in`` tests; ``<``, ``<=``, ``>``, ``>=``
+    compare ``data``.
+
+    Example:
+        >>> v = Value(3, label="v")
+        >>> v, (v * v).op, (v * v).parents == (v, v)
+        (Value(data=3.0, grad=0.0, label='v'), '*', True)
+    """
+
+    __slots__ = ("_args", "_fn", "_grad", "data", "label")
+    __array_ufunc__ = None  # `ndarray * Value` must reach Value.__rmul__, not NumPy broadcasting
+
+    def __init__(self, data: Any, label: str = "") -> None:
+        self.data = as_data(data)
+        self._grad = None
+        self._fn = None
+        self._args = ()
+        self.label = label
+
+    # --- attributes ---------------------------------------------------------------------
+
+    @property
+    def grad(self) -> Any:
+        """Gradient of the last ``backward()`` root with respect to this node (shape of data)."""
+        g = self._grad
+        if g is None:
+            return np.zeros(self.data.shape) if type(self.data) is ndarray else 0.0
+        return g
+
+    @grad.setter
+    def grad(self, value: Any) -> None:
+        if type(value) is Value:
+            self._grad = value
+        else:
+            value = as_data(value, "grad")
+            self._grad = None if type(value) is float and value == 0.0 else value
+
+    @property
+    def op(self) -> str:
+        """Name of the op that made this node ('' for a leaf)."""
+        return self._fn.name if self._fn is not None else ""
+
+    @property
+    def parents(self) -> tuple[Value, ...]:
+        """The Values this node was computed from, in argument order (constants left out)."""
+        return tuple(a for a in self._args if type(a) is Value)
+
+    @property
+    def op_args(self) -> tuple[Any, ...]:
+        """Every argument of the op, Values and constants, in order (for drawing)."""
+        return self._args
+
+    @property
+    def _prev(self) -> set[Value]:
+        """micrograd's name for the set of parents."""
+        return set(self.parents)
+
+    @property
+    def _op(self) -> str:
+        """micrograd's name for the op."""
+        return self.op
+
+    @property
+    def is_leaf(self) -> bool:
+        """True for a node made by the user rather than by an op (or made under no_grad)."""
+        return not self._args
+
+    @property
+    def lanes(self) -> int | None:
+        """Number of lanes, or None for a scalar Value."""
+        return self.data.shape[0] if type(self.data) is ndarray else None
+
+    def __repr__(self) -> str:
+        parts = [f"data={_short(self.data)}", f"grad={_short(self.grad)}"]
+        if self._fn is not None:
+            parts.append(f"op={self.op!r}")
+        if self.label:
+            parts.append(f"label={self.label!r}")
+        return f"Value({', '.join(parts)})"
+
+    def __float__(self) -> float:
+        if type(self.data) is ndarray:
+            raise ShapeError(
+                f"float() of a Value with {self.data.shape[0]} lanes; reduce it with .sum() or .mean() first"
+            )
+        return self.data
+
+    # --- arithmetic ---------------------------------------------------------------------
+
+    def __add__(self, other: Any) -> Value:
+        return apply(ops.ADD, self, _operand(other, "+", self))
+
+    def __radd__(self, other: Any) -> Value:
+        return apply(ops.ADD, _operand(other, "+", self), self)
+
+    def __sub__(self, other: Any) -> Value:
+        return apply(ops.SUB, self, _operand(other, "-", self))
+
+    def __rsub__(self, other: Any) -> Value:
+        return apply(ops.SUB, _operand(other, "-", self), self)
+
+    def __mul__(self, other: Any) -> Value:
+        return apply(ops.MUL, self, _operand(other, "*", self))
+
+    def __rmul__(self, other: Any) -> Value:
+        return apply(ops.MUL, _operand(other, "*", self), self)
+
+    def __truediv__(self, other: Any) -> Value:
+        return apply(ops.DIV, self, _operand(other, "/", self))
+
+    def __rtruediv__(self, other: Any) -> Value:
+        return apply(ops.DIV, _operand(other, "/", self), self)
+
+    def __pow__(self, other: Any) -> Value:
+        other = _operand(other, "**", self)
+        if type(other) is Value:
+            _check_positive_base(self.data, self)
+        return apply(ops.POW, self, other)
+
+    def __rpow__(self, other: Any) -> Value:
+        other = _operand(other, "**", self)
+        _check_positive_base(other, None)
+        return apply(ops.POW, other, self)
+
+    def __neg__(self) -> Value:
+        return apply(ops.NEG, self)
+
+    def __pos__(self) -> Value:
+        return self
+
+    def __abs__(self) -> Value:
+        return apply(ops.ABS, self)
+
+    # --- comparisons (on data; equality and hash stay identity-based) --------------------
+
+    def __lt__(self, other: Any) -> Any:
+        return self.data < _compare_data(other)
+
+    def __le__(self, other: Any) -> Any:
+        return self.data <= _compare_data(other)
+
+    def __gt__(self, other: Any) -> Any:
+        return self.data > _compare_data(other)
+
+    def __ge__(self, other: Any) -> Any:
+        return self.data >= _compare_data(other)
+
+    __eq__ = object.__eq__
+    __hash__ = object.__hash__
+
+    # --- unary functions ----------------------------------------------------------------
+
+    def exp(self) -> Value:
+        """e**self."""
+        return apply(ops.EXP, self)
+
+    def log(self) -> Value:
+        """Natural logarithm; needs a positive input."""
+        return apply(ops.LOG, self)
+
+    def sqrt(self) -> Value:
+        """Square root; needs a non-negative input."""
+        return apply(ops.SQRT, self)
+
+    def tanh(self) -> Value:
+        """Hyperbolic tangent."""
+        return apply(ops.TANH, self)
+
+    def sigmoid(self) -> Value:
+        """Logistic function 1 / (1 + e**-x), computed without overflow."""
+        return apply(ops.SIGMOID, self)
+
+    def relu(self) -> Value:
+        """max(x, 0); its derivative at 0 is taken as 0."""
+        return apply(ops.RELU, self)
+
+    def leaky_relu(self, slope: float = 0.01) -> Value:
+        """x for x > 0, slope * x otherwise."""
+        if not isinstance(slope, numbers.Real):
+            raise OperandTypeError(f"leaky_relu(): slope must be a number, got {type(slope).__name__}")
+        return apply(ops.LEAKY_RELU, self, float(slope))
+
+    def softplus(self) -> Value:
+        """log(1 + e**x), computed without overflow."""
+        return apply(ops.SOFTPLUS, self)
+
+    def abs(self) -> Value:
+        """|x|; its derivative at 0 is taken as 0."""
+        return apply(ops.ABS, self)
+
+    def sin(self) -> Value:
+        """Sine."""
+        return apply(ops.SIN, self)
+
+    def cos(self) -> Value:
+        """Cosine."""
+        return apply(ops.COS, self)
+
+    # --- lanes --------------------------------------------------------------------------
+
+    def sum(self) -> Value:
+        """Sum over lanes: a laned Value becomes a scalar (a scalar stays itself in value)."""
+        return apply(ops.LANE_SUM, self)
+
+    def mean(self) -> Value:
+        """Mean over lanes: a laned Value becomes a scalar."""
+        return apply(ops.LANE_MEAN, self)
+
+    # --- graph --------------------------------------------------------------------------
+
+    def backward(self, grad: Any = None, create_graph: bool = False) -> None:
+        """Fill in ``grad`` of every node this Value depends on (reverse-mode chain rule).
+
+        Parameters:
+            grad: the gradient to start from; defaults to 1.0 for a scalar Value. A laned
+                Value needs it (or reduce it first with ``.sum()`` / ``.mean()``).
+            create_graph: record the backward pass as Values so gradients can be
+                differentiated again (Hessians, double backprop).
+
+        Leaf gradients accumulate across calls (``+=``); intermediate nodes hold the
+        gradient of the latest call.
+
+        Example:
+            >>> x = Value(3.0); y = x * x; y.backward(); x.grad
+            6.0
+        """
+        from .graph import backward
+
+        backward(self, grad, create_graph)
+
+    def detach(self) -> Value:
+        """A new leaf with the same data and no history (the data is shared, not copied)."""
+        return Value(self.data, self.label)
+
+
+def _short(x: Any) -> str:
+    if type(x) is Value:
+        return repr(x)
+    if type(x) is ndarray:
+        shown = ", ".join(f"{v:.4g}" for v in x[:3])
+        more = ", ..." if x.shape[0] > 3 else ""
+        return f"[{shown}{more}] ({x.shape[0]} lanes)"
+    return repr(round(x, 4)) if abs(x) >= 1e-4 or x == 0 or x != x else f"{x:.4g}"
+
+
+def _operand(other: Any, op: str, me: Value) -> Any:
+    """Check and convert the other operand of a binary op; lanes must match in length."""
+    if type(other) is Value:
+        odata = other.data
+    elif type(other) is float:
+        return other
+    else:
+        if type(other) is str or not isinstance(other, (numbers.Real, np.ndarray)):
+            raise OperandTypeError(f"{op}: unsupported operand type {type(other).__name__}; {_ACCEPTED}")
+        other = odata = as_data(other, op)
+    if type(odata) is ndarray and type(me.data) is ndarray and odata.shape != me.data.shape:
+        raise ShapeError(f"{op}: lanes do not match, {me.data.shape[0]} lanes and {odata.shape[0]} lanes")
+    return other
+
+
+def _compare_data(other: Any) -> Any:
+    if type(other) is Value:
+        return other.data
+    if isinstance(other, (numbers.Real, np.ndarray)):
+        return other
+    raise OperandTypeError(f"cannot compare a Value with {type(other).__name__}")
+
+
+def _check_positive_base(base: Any, node: Value | None) -> None:
+    """A Value exponent needs a positive base: d(a**b)/db = a**b * log(a)."""
+    if np.all(np.asarray(base) > 0):
+        return
+    where = f" ({_node_name(node)})" if node is not None and node.label else ""
+    raise DomainError(
+        f"** with a Value exponent needs a positive base (its derivative in the exponent is "
+        f"out * log(base)), got base {ops.describe(base, np.asarray(base) <= 0)}{where}; use a number exponent"
+    )

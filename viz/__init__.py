@@ -1,0 +1,1 @@
+"""viz: pictures of computational graphs (work in progress, see the README)."""
