@@ -28,7 +28,10 @@ def main() -> None:
     print(f"{'node':<6}{'op':<6}{'data':>12}{'grad':>12}")
     for node in topological_order(a):
         print(f"{node.label or '':<6}{node.op:<6}{node.data:>12.6f}{node.grad:>12.6f}")
-    print("\ncentral finite differences: " + ", ".join(f"d a/d {n} = {g:.6f}" for n, g in zip("xwb", numeric)))
+    print(
+        "\ncentral finite differences: "
+        + ", ".join(f"d a/d {n} = {g:.6f}" for n, g in zip("xwb", numeric, strict=True))
+    )
 
 
 if __name__ == "__main__":

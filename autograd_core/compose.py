@@ -26,10 +26,20 @@ ndarray = np.ndarray
 
 def _inputs(values: Iterable[Any], what: str) -> list[Any]:
     """Values stay Values, numbers and arrays become constants; lanes must agree."""
-    items = [v if type(v) is Value else as_data(v, what) for v in values]
-    lengths = {d.shape[0] for d in (v.data if type(v) is Value else v for v in items) if type(d) is ndarray}
-    if len(lengths) > 1:
-        raise ShapeError(f"{what}: lanes do not match, got lane counts {sorted(lengths)}")
+    items = []
+    lanes = None
+    for v in values:  # one pass: this runs for every neuron of every forward
+        if type(v) is Value:
+            d = v.data
+        elif type(v) is float:
+            d = v
+        else:
+            v = d = as_data(v, what)
+        if type(d) is ndarray and d.shape[0] != lanes:
+            if lanes is not None:
+                raise ShapeError(f"{what}: lanes do not match, got {lanes} lanes and {d.shape[0]} lanes")
+            lanes = d.shape[0]
+        items.append(v)
     return items
 
 
@@ -47,7 +57,8 @@ def sum_values(values: Iterable[Any], start: Any = 0.0) -> Value:
         3.5
     """
     items = list(values)
-    if type(start) is Value or as_data(start, "sum_values(start=...)") != 0.0:
+    start_data = None if type(start) is Value else as_data(start, "sum_values(start=...)")
+    if start_data is None or type(start_data) is ndarray or start_data != 0.0:  # skip only a 0.0 start
         items.append(start)
     if not items:
         return Value(0.0)

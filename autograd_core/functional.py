@@ -95,7 +95,7 @@ def grad(f: Callable[..., Any], argnums: Argnums = 0) -> Callable[..., Any]:
 
 
 def jacobian(f: Callable[..., Any], argnums: Argnums = 0) -> Callable[..., list[Any]]:
-    """Jacobian of ``f`` returning a list of scalar Values: one row per output.
+    """Jacobian of a function that returns a list of scalar Values: one row of numbers per output.
 
     With an int ``argnums`` each row is one number; with a tuple, one number per argument.
 

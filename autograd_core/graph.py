@@ -10,6 +10,7 @@ Example:
 from __future__ import annotations
 
 import contextlib
+import math
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -88,12 +89,26 @@ def backward(root: Value, grad: Any = None, create_graph: bool = False) -> None:
             try:
                 _propagate(node, args, g, create_graph)
             except (ZeroDivisionError, OverflowError, FloatingPointError) as err:
-                inputs = ", ".join(describe(a.data if type(a) is Value else a) for a in args)
+                bad = _bad_lanes(node, args, g)
+                inputs = ", ".join(describe(a.data if type(a) is Value else a, bad) for a in args)
                 raise DomainError(
                     f"{node.op}: the derivative is not finite at input {inputs} ({err}); op chain: {_op_chain(node)}"
                 ) from None
             if check:
                 _check_grads(node, args)
+    _check_leaf_grads(order)
+
+
+def _check_leaf_grads(order: list[Value]) -> None:
+    """Plain float arithmetic overflows to inf silently (lanes raise above): catch it at the leaves."""
+    for node in order:
+        g = node._grad
+        if not node._args and type(g) is float and not math.isfinite(g):
+            name = f"node '{node.label}'" if node.label else "a leaf"
+            raise DomainError(
+                f"backward: the gradient of {name} is {g} (a float overflowed or became NaN on the way back); "
+                "run under detect_anomaly() to find the op"
+            )
 
 
 def _propagate(node: Value, args: tuple[Any, ...], g: Any, create_graph: bool) -> None:
@@ -113,6 +128,23 @@ def _propagate(node: Value, args: tuple[Any, ...], g: Any, create_graph: bool) -
         for a, share in zip(args, fn.vjp(g, out, *inputs), strict=False):
             if type(a) is Value:
                 _accumulate(a, share, laned)
+
+
+def _bad_lanes(node: Value, args: tuple[Any, ...], g: Any) -> Any:
+    """For an error message: the lanes where ``node``'s local derivatives are not finite (None for scalars)."""
+    if type(node.data) is not ndarray:
+        return None
+    fn, g = node._fn, g.data if type(g) is Value else g
+    inputs = [a.data if type(a) is Value else a for a in args]
+    try:
+        with np.errstate(all="ignore"):
+            if fn.rules is None:
+                shares = fn.vjp(g, node.data, *inputs)
+            else:
+                shares = [fn.rules[i](g, node.data, *inputs) for i, a in enumerate(args) if type(a) is Value]
+            return ~np.isfinite(sum(np.abs(share) for share in shares))
+    except Exception:  # only a message detail: never hide the real error behind another
+        return None
 
 
 def _accumulate(a: Value, share: Any, laned: bool) -> None:

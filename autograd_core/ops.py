@@ -104,7 +104,7 @@ def describe(x: Any, bad: Any = None) -> str:
     """A short text for a value in an error message (the first offending lane of an array)."""
     if type(x) is ndarray:
         lane = int(np.flatnonzero(bad)[0]) if bad is not None and np.any(bad) else 0
-        return f"{x[lane]!r} in lane {lane} of {x.shape[0]}"
+        return f"{float(x[lane])!r} in lane {lane} of {x.shape[0]}"  # not NumPy 2's 'np.float64(...)'
     return repr(float(x))
 
 
@@ -273,6 +273,13 @@ def _dot_vjp(g: Any, out: Any, *ws_and_xs: Any) -> list[Any]:
     return [g * x for x in xs] + [g * w for w in ws]
 
 
+def _pow_base_rule(g: Any, out: Any, a: Any, k: Any) -> Any:
+    """d a**k / da = k * a**(k-1); for k == 0 (a constant) it is 0, without evaluating 0**-1."""
+    if type(k) is float and k == 0.0:
+        return g * 0.0
+    return g * k * a ** (k - 1)
+
+
 def _logsumexp_vjp(g: Any, out: Any, *xs: Any) -> list[Any]:
     return [g * exp(x - out) for x in xs]  # d lse / d x_i = softmax_i
 
@@ -288,7 +295,7 @@ POW = Op(
     "**",
     _pow,
     rules=(
-        lambda g, out, a, k: g * k * a ** (k - 1),
+        _pow_base_rule,  # g * k * a ** (k - 1)
         lambda g, out, a, k: g * out * log(a),  # only when the exponent is a Value
     ),
 )

@@ -40,13 +40,19 @@ def as_data(x: Any, what: str = "Value") -> Any:
         return x
     if type(x) is ndarray and x.dtype == np.float64 and x.ndim == 1 and x.shape[0]:
         return x
-    if isinstance(x, numbers.Real) or (isinstance(x, np.ndarray) and x.ndim == 0):
+    if isinstance(x, numbers.Real):
         return float(x)
     if isinstance(x, (np.ndarray, list, tuple)):
         try:
-            arr = np.asarray(x, dtype=np.float64)
+            arr = np.asarray(x)
         except (TypeError, ValueError):
+            arr = None
+        # only real numbers make lanes: NumPy would turn '1.5' and None into floats and drop imaginary parts
+        if arr is None or arr.dtype.kind not in "biuf":
             raise OperandTypeError(f"{what}: lanes must be numbers, got {type(x).__name__} {x!r:.60}") from None
+        if arr.ndim == 0:
+            return float(arr)
+        arr = arr.astype(np.float64, copy=False)
         if arr.ndim != 1:
             raise ShapeError(
                 f"{what}: data must be a number or a 1-D array of lanes, got an array of shape {arr.shape}"
@@ -145,10 +151,14 @@ class Value:
 
     @grad.setter
     def grad(self, value: Any) -> None:
-        if type(value) is Value:
+        if (type(value) is float or type(value) is int) and value == 0:  # zero_grad's fast path
+            self._grad = None
+        elif type(value) is Value:
             self._grad = value
         else:
             value = as_data(value, "grad")
+            if np.shape(value) != np.shape(self.data) and not (type(value) is float and value == 0.0):
+                raise ShapeError(f"grad must have the shape of data {np.shape(self.data)}, got {np.shape(value)}")
             self._grad = None if type(value) is float and value == 0.0 else value
 
     @property
@@ -355,7 +365,7 @@ def _short(x: Any) -> str:
     if type(x) is ndarray:
         shown = ", ".join(f"{v:.4g}" for v in x[:3])
         more = ", ..." if x.shape[0] > 3 else ""
-        return f"[{shown}{more}] ({x.shape[0]} lanes)"
+        return f"[{shown}{more}] ({x.shape[0]} lane{'s' if x.shape[0] != 1 else ''})"
     return repr(round(x, 4)) if abs(x) >= 1e-4 or x == 0 or x != x else f"{x:.4g}"
 
 

@@ -1,0 +1,57 @@
+"""The exception types of nn, all subclasses of ``autograd_core.AutogradError``.
+
+Wrong input shapes and types use the engine's own ``ShapeError`` and ``OperandTypeError``;
+the types here cover names, configurations, state dicts and model files.
+
+Example:
+    >>> from autograd_core import AutogradError
+    >>> from nn.errors import ConfigError
+    >>> issubclass(ConfigError, AutogradError) and issubclass(ConfigError, ValueError)
+    True
+"""
+
+from __future__ import annotations
+
+from autograd_core import AutogradError
+
+
+class ConfigError(AutogradError, ValueError):
+    """An unknown name (activation, init, loss) or an impossible architecture argument.
+
+    Example:
+        >>> from nn import MLP
+        >>> try:
+        ...     MLP(2, [3, 1], init="glorious")
+        ... except ValueError as err:
+        ...     print(str(err)[:30])
+        unknown init 'glorious'; valid
+    """
+
+
+class StateDictError(AutogradError, ValueError):
+    """A state dict does not fit the model (missing, unexpected or non-numeric entries).
+
+    Example:
+        >>> from nn import Neuron
+        >>> try:
+        ...     Neuron(1).load_state_dict({"w.0": 1.0, "b": "x"})
+        ... except ValueError as err:
+        ...     print(err)
+        state dict: parameter 'b' must be a number, got str 'x'
+    """
+
+
+class ModelFileError(AutogradError, ValueError):
+    """A model file is malformed, truncated, of another format or version, or of another model.
+
+    Example:
+        >>> import os, tempfile
+        >>> from nn import MLP
+        >>> path = os.path.join(tempfile.mkdtemp(), "m.json")
+        >>> _ = open(path, "w").write('{"format": "autograd-core-model", "version": 9}')
+        >>> try:
+        ...     MLP.load(path)
+        ... except ValueError as err:
+        ...     print(str(err).split(": ", 1)[1])
+        version 9 is not supported; this library reads version 1
+    """

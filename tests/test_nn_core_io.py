@@ -1,0 +1,227 @@
+"""State dicts and model files: round trips, and every way a file can be wrong."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from autograd_core import AutogradError
+from nn import MLP, Layer, ModelFileError, Neuron, StateDictError
+from nn.module import FORMAT, VERSION
+
+
+@pytest.fixture
+def model() -> MLP:
+    return MLP(2, [4, 3], activation="tanh", output_activation="softmax", seed=0)
+
+
+def saved(model: MLP, tmp_path: Path) -> Path:
+    path = tmp_path / "model.json"
+    model.save(path)
+    return path
+
+
+def test_round_trip(model: MLP, tmp_path: Path) -> None:
+    path = saved(model, tmp_path)
+    doc = json.loads(path.read_text())
+    assert doc["format"] == FORMAT == "autograd-core-model" and doc["version"] == VERSION == 1
+    assert doc["config"] == {"type": "MLP", "nin": 2, "nouts": [4, 3], "activations": ["tanh", "softmax"]}
+    assert doc["state"] == model.state_dict()
+    copy = MLP.load(path)
+    assert copy.state_dict() == model.state_dict() and copy.activations == model.activations
+    x = [0.3, -0.7]
+    assert [p.data for p in copy(x)] == [p.data for p in model(x)]
+    other = MLP(2, [4, 3], activation="tanh", output_activation="softmax", seed=99)
+    assert other.load(path) is other
+    assert other.state_dict() == model.state_dict()
+
+
+def test_round_trip_is_exact_for_awkward_floats(tmp_path: Path) -> None:
+    model = MLP.from_weights([[[1e-300, -0.1 + 0.2], [np.pi, -5e-324]]], [[1 / 3, 2.0**60]], "relu")
+    path = saved(model, tmp_path)
+    assert MLP.load(path).state_dict() == model.state_dict()
+
+
+def test_neuron_and_layer_files(tmp_path: Path) -> None:
+    n = Neuron(3, "sigmoid", seed=1)
+    n.save(tmp_path / "n.json")
+    assert Neuron.load(tmp_path / "n.json").state_dict() == n.state_dict()
+    layer = Layer(2, 3, "elu", seed=1)
+    layer.save(tmp_path / "l.json")
+    assert Layer.load(tmp_path / "l.json").state_dict() == layer.state_dict()
+    with pytest.raises(ModelFileError, match="holds a 'Layer', not a 'MLP'"):
+        MLP.load(tmp_path / "l.json")
+
+
+def test_state_dict(model: MLP) -> None:
+    state = model.state_dict()
+    assert list(state) == [name for name, _ in model.named_parameters()]
+    assert all(type(v) is float for v in state.values())
+    new = {k: v + 1 for k, v in state.items()}
+    model.load_state_dict(new)
+    assert model.state_dict() == new
+
+
+@pytest.mark.parametrize(
+    ("change", "match"),
+    [
+        (lambda s: s.pop("layers.1.neurons.2.b"), "missing parameter 'layers.1.neurons.2.b'"),
+        (lambda s: s.update(extra=1.0), "unexpected entry 'extra'"),
+        (lambda s: s.update({"layers.0.neurons.0.w.0": "1.0"}), "'layers.0.neurons.0.w.0' must be a number, got str"),
+        (lambda s: s.update({"layers.0.neurons.0.b": True}), "must be a number, got bool"),
+        (lambda s: s.update({"layers.0.neurons.0.b": None}), "must be a number, got NoneType"),
+        (lambda s: s.update({"layers.1.neurons.0.b": float("nan")}), "'layers.1.neurons.0.b' is not finite"),
+        (lambda s: s.update({"layers.1.neurons.0.b": [1.0]}), "must be a number, got list"),
+    ],
+)
+def test_load_state_dict_errors_leave_the_model_unchanged(model: MLP, change, match: str) -> None:
+    before = model.state_dict()
+    state = {k: v + 1 for k, v in before.items()}  # every entry would change ...
+    change(state)  # ... but one is wrong
+    with pytest.raises(StateDictError, match=match) as info:
+        model.load_state_dict(state)
+    assert isinstance(info.value, ValueError) and isinstance(info.value, AutogradError)
+    assert model.state_dict() == before
+
+
+def test_load_state_dict_needs_a_mapping(model: MLP) -> None:
+    with pytest.raises(StateDictError, match="expected a mapping"):
+        model.load_state_dict([1.0, 2.0])
+
+
+def bad_docs(doc: dict) -> list[tuple[object, str]]:
+    """(broken document or raw text, expected message) pairs derived from a good document."""
+    text = json.dumps(doc)
+
+    def edit(fn):
+        d = json.loads(text)
+        fn(d)
+        return d
+
+    return [
+        ("", "not valid JSON"),
+        ("{", "not valid JSON"),
+        (text[: len(text) // 2], "not valid JSON"),
+        (text[:-1], "not valid JSON"),
+        ("[1, 2]", "expected a JSON object at the top, got list"),
+        ("null", "got NoneType"),
+        (text.replace(str(doc["state"]["layers.0.neurons.0.b"]), "NaN", 1), "NaN is not a valid JSON number"),
+        (edit(lambda d: d.pop("format")), "format is None, expected 'autograd-core-model'"),
+        (edit(lambda d: d.update(format="keras")), "format is 'keras'"),
+        (edit(lambda d: d.update(version=2)), "version 2 is not supported; this library reads version 1"),
+        (edit(lambda d: d.update(version="1")), "version '1' is not supported"),
+        (edit(lambda d: d.update(version=True)), "version True is not supported"),
+        (edit(lambda d: d.pop("state")), "the 'state' entry is missing"),
+        (edit(lambda d: d.update(state=[1.0])), "'state' must be a JSON object, got list"),
+        (edit(lambda d: d.pop("config")), "the 'config' entry is missing"),
+        (edit(lambda d: d["config"].update(nouts=[4, 2])), "nouts is \\[4, 2\\] in the file but \\[4, 3\\]"),
+        (edit(lambda d: d["config"].update(activations=["relu", "softmax"])), "activations is"),
+        (edit(lambda d: d["state"].pop("layers.0.neurons.0.w.0")), "missing parameter 'layers.0.neurons.0.w.0'"),
+        (edit(lambda d: d["state"].update(bogus=1.0)), "unexpected entry 'bogus'"),
+        (edit(lambda d: d["state"].update({"layers.0.neurons.0.b": "0.5"})), "must be a number, got str"),
+        (
+            json.dumps(edit(lambda d: d["state"].update({"layers.0.neurons.0.b": 7.25}))).replace("7.25", "1e999"),
+            "not finite",
+        ),
+    ]
+
+
+def write(path: Path, content: object) -> None:
+    path.write_text(content if isinstance(content, str) else json.dumps(content))
+
+
+def test_every_broken_file_raises_and_leaves_the_model_unchanged(model: MLP, tmp_path: Path) -> None:
+    doc = json.loads(saved(model, tmp_path).read_text())
+    before = model.state_dict()
+    for i, (content, match) in enumerate(bad_docs(doc)):
+        path = tmp_path / f"bad{i}.json"
+        write(path, content)
+        with pytest.raises(ModelFileError, match=match) as info:
+            model.load(path)
+        assert str(path) in str(info.value)
+        assert isinstance(info.value, ValueError) and isinstance(info.value, AutogradError)
+        assert model.state_dict() == before, f"case {i} changed the model"
+
+
+def test_broken_files_for_the_class_loader(model: MLP, tmp_path: Path) -> None:
+    doc = json.loads(saved(model, tmp_path).read_text())
+    cases = [
+        ({"nin": 0}, "nin must be a positive integer, got 0"),
+        ({"nin": "2"}, "nin must be a positive integer"),
+        ({"nouts": []}, "nouts must be a non-empty list"),
+        ({"nouts": [4, -3]}, "nouts\\[1\\] must be a positive integer, got -3"),
+        ({"nouts": [4.0, 3]}, "nouts\\[0\\] must be a positive integer"),
+        ({"activations": ["tanh"]}, "activations must be a list of 2 names"),
+        ({"activations": ["tanh", "swish"]}, "activations\\[1\\]: unknown activation 'swish'"),
+        ({"activations": ["softmax", "linear"]}, "softmax is only supported on the output layer"),
+        ({"activations": ["tanh", 3]}, "activations\\[1\\] must be an activation name"),
+        ({"extra": 1}, "unexpected entry 'extra'"),
+        ({"nouts": [4, 2]}, "missing parameter 'layers.1.neurons.0.w.0'|unexpected entry"),
+    ]
+    for i, (update, match) in enumerate(cases):
+        bad = json.loads(json.dumps(doc))
+        bad["config"].update(update)
+        path = tmp_path / f"cfg{i}.json"
+        write(path, bad)
+        with pytest.raises(ModelFileError, match=match):
+            MLP.load(path)
+    bad = json.loads(json.dumps(doc))
+    del bad["config"]["nin"]
+    write(tmp_path / "nonin.json", bad)
+    with pytest.raises(ModelFileError, match="the 'nin' entry is missing"):
+        MLP.load(tmp_path / "nonin.json")
+
+
+def test_binary_and_missing_files(model: MLP, tmp_path: Path) -> None:
+    (tmp_path / "bin.json").write_bytes(b"\xff\xfe\x00garbage")
+    with pytest.raises(ModelFileError, match="not a UTF-8 text file"):
+        MLP.load(tmp_path / "bin.json")
+    with pytest.raises(FileNotFoundError):
+        MLP.load(tmp_path / "nope.json")
+
+
+def test_cannot_save_non_finite(model: MLP, tmp_path: Path) -> None:
+    model.parameters()[0].data = float("nan")
+    with pytest.raises(ModelFileError, match="not finite"):
+        model.save(tmp_path / "m.json")
+    assert not (tmp_path / "m.json").exists()
+    assert list(tmp_path.iterdir()) == []  # no temporary file left behind
+
+
+@settings(max_examples=60)
+@given(st.data())
+def test_truncated_or_corrupted_files_never_crash_obscurely(data: st.DataObject) -> None:
+    import tempfile
+
+    model = MLP(2, [3, 2], activation="relu", seed=0)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "m.json"
+        model.save(path)
+        text = path.read_text()
+        if data.draw(st.booleans()):
+            cut = data.draw(st.integers(0, len(text.rstrip()) - 1))
+            broken = text[:cut]
+        else:
+            pos = data.draw(st.integers(0, len(text) - 1))
+            broken = text[:pos] + data.draw(st.sampled_from(list('{}[]",:0-9eE.x '))) + text[pos + 1 :]
+        path.write_text(broken)
+        before = model.state_dict()
+        try:
+            model.load(path)
+        except ModelFileError:
+            assert model.state_dict() == before
+        else:
+            assert broken != text or model.state_dict() == before
+
+
+def test_no_pickle_no_eval() -> None:
+    import nn
+
+    for name in ("module.py", "layers.py", "losses.py", "activations.py", "reference.py"):
+        source = (Path(nn.__file__).parent / name).read_text()
+        assert "import pickle" not in source and "eval(" not in source and "exec(" not in source
