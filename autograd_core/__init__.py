@@ -21,7 +21,7 @@ from .graph import (
     zero_grad,
 )
 from .ops import cos, exp, log, relu, sigmoid, sin, softplus, sqrt, tanh
-from .value import Value
+from .value import Value, apply
 
 __all__ = [
     "AnomalyError",
@@ -32,6 +32,7 @@ __all__ = [
     "OperandTypeError",
     "ShapeError",
     "Value",
+    "apply",
     "cos",
     "detect_anomaly",
     "dot",

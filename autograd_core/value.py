@@ -67,6 +67,17 @@ def _node_name(v: Any) -> str:
     return f"node '{v.label}'" if type(v) is Value and v.label else ""
 
 
+def _where(args: tuple[Any, ...]) -> str:
+    """' (node 'x')' for one labelled input; ' (operands: node 'x', 0.0)' for several, in order."""
+    if len(args) == 1:
+        name = _node_name(args[0])
+        return f" ({name})" if name else ""
+    if not any(_node_name(a) for a in args):
+        return ""
+    shown = [_node_name(a) or ("a Value" if type(a) is Value else ops.describe(a)) for a in args]
+    return f" (operands: {', '.join(shown)})"
+
+
 def apply(op: ops.Op, *args: Any) -> Value:
     """Run ``op`` on Values and constants and record the result as a graph node.
 
@@ -79,8 +90,7 @@ def apply(op: ops.Op, *args: Any) -> Value:
     try:
         out = op.forward(*datas)
     except DomainError as err:
-        names = ", ".join(n for n in map(_node_name, args) if n)
-        raise DomainError(f"{err} ({names})" if names else str(err)) from None
+        raise DomainError(f"{err}{_where(args)}") from None
     node = Value.__new__(Value)
     node.data = out
     node._grad = None

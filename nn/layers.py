@@ -31,8 +31,7 @@ from typing import Any
 
 import numpy as np
 
-from autograd_core import OperandTypeError, ShapeError, Value, ops
-from autograd_core.value import apply
+from autograd_core import OperandTypeError, ShapeError, Value, apply, ops
 
 from . import activations as acts
 from .errors import ConfigError, ModelFileError

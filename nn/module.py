@@ -127,7 +127,7 @@ class Module:
             [0.0, 0.0, 0.0]
         """
         for p in self.parameters():
-            p._grad = None  # what `p.grad = 0.0` stores, minus the setter's checks: 20x faster, 40% of a small step
+            p.grad = 0.0
 
     def num_parameters(self) -> int:
         """How many parameters (numbers) the model has.
