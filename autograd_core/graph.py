@@ -149,7 +149,10 @@ def _bad_lanes(node: Value, args: tuple[Any, ...], g: Any) -> Any:
 
 def _accumulate(a: Value, share: Any, laned: bool) -> None:
     if laned and type(a.data) is not ndarray:  # a float feeding lanes gets the lane sum
-        share = share.sum() if type(share) is Value else float(np.sum(share))
+        if type(share) is ndarray:
+            share = float(share.sum())
+        elif type(share) is Value and type(share.data) is ndarray:
+            share = share.sum()
     prev = a._grad
     a._grad = share if prev is None else prev + share
 

@@ -270,6 +270,10 @@ def _lane_mean(x: Any) -> float:
 def _dot_vjp(g: Any, out: Any, *ws_and_xs: Any) -> list[Any]:
     n = len(ws_and_xs) // 2
     ws, xs = ws_and_xs[:n], ws_and_xs[n:]
+    if type(g) is ndarray:
+        # Lanes: a float weight's share g*x is summed over lanes anyway, so take it as one dot product.
+        w_shares = [float(g @ x) if type(w) is float and type(x) is ndarray else g * x for w, x in zip(ws, xs)]
+        return w_shares + [g * w for w in ws]
     return [g * x for x in xs] + [g * w for w in ws]
 
 
