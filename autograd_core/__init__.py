@@ -7,9 +7,21 @@ Example:
     3.583853
 """
 
-from .compose import dot, leaky_relu, log_softmax, logsumexp, maximum, mean_values, minimum, softmax, sum_values
+from .compose import (
+    dot,
+    leaky_relu,
+    log_softmax,
+    logsumexp,
+    maximum,
+    mean_values,
+    minimum,
+    softmax,
+    sum_squares,
+    sum_values,
+)
 from .errors import AnomalyError, AutogradError, DomainError, GradcheckError, OperandTypeError, ShapeError
 from .functional import grad, gradcheck, hessian, jacobian, numerical_grad, value_and_grad
+from .fused import dot_rows
 from .graph import (
     GraphStats,
     detect_anomaly,
@@ -36,6 +48,7 @@ __all__ = [
     "cos",
     "detect_anomaly",
     "dot",
+    "dot_rows",
     "enable_grad",
     "exp",
     "grad",
@@ -59,6 +72,7 @@ __all__ = [
     "softmax",
     "softplus",
     "sqrt",
+    "sum_squares",
     "sum_values",
     "tanh",
     "topological_order",

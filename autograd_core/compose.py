@@ -93,6 +93,19 @@ def dot(ws: Sequence[Any], xs: Sequence[Any]) -> Value:
     return _node(ops.DOT, _inputs(ws + xs, "dot()"))
 
 
+def sum_squares(values: Iterable[Any]) -> Value:
+    """v1² + v2² + ... as one graph node (an L2 penalty over all parameters).
+
+    Example:
+        >>> sum_squares([Value(1.0), Value(2.0)]).data
+        5.0
+    """
+    items = _inputs(values, "sum_squares()")
+    if not items:
+        return Value(0.0)
+    return _node(ops.SUM_SQUARES, items)
+
+
 def logsumexp(values: Iterable[Any]) -> Value:
     """log(sum(exp(v))) computed stably (shifted by the max) as one graph node.
 

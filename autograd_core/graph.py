@@ -43,6 +43,9 @@ def topological_order(root: Value) -> list[Value]:
         for a in args:
             if type(a) is Value and a not in seen:
                 seen.add(a)
+                if not a._args:  # a leaf: done at once, no trip through the stack
+                    order.append(a)
+                    continue
                 stack.append((a, iter(a._args)))
                 break
         else:
@@ -75,18 +78,28 @@ def backward(root: Value, grad: Any = None, create_graph: bool = False) -> None:
         grad = Value(grad)
 
     order = topological_order(root)
+    stamp = object()
     for node in order:
         if node._args:  # intermediate nodes start afresh; leaves accumulate
             node._grad = None
+            if node._group is not None:
+                node._group[0].enlist(node._group[1], stamp)
     root._grad = grad if root._grad is None else root._grad + grad
     check = _state["anomaly"]
     with np.errstate(divide="raise", over="raise", invalid="raise"):
         for node in reversed(order):
             args = node._args
             g = node._grad
-            if not args or g is None:
+            if not args:
                 continue
             try:
+                if node._group is not None and not create_graph:
+                    # a fused layer: the last member to complete does the whole layer
+                    if node._group[0].arrive():
+                        node._group[0].backward(_accumulate)
+                    continue
+                if g is None:
+                    continue
                 _propagate(node, args, g, create_graph)
             except (ZeroDivisionError, OverflowError, FloatingPointError) as err:
                 bad = _bad_lanes(node, args, g)

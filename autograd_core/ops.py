@@ -246,6 +246,15 @@ def _dot(*ws_and_xs: Any) -> Any:
     return sum(map(operator.mul, ws_and_xs[:n], ws_and_xs[n:]))
 
 
+def _sum_squares(*xs: Any) -> Any:
+    return sum(map(operator.mul, xs, xs))
+
+
+def _sum_squares_vjp(g: Any, out: Any, *xs: Any) -> list[Any]:
+    twice = 2.0 * g
+    return [twice * x for x in xs]
+
+
 def _logsumexp(*xs: Any) -> Any:
     if any(type(x) is ndarray for x in xs):
         top = xs[0]
@@ -320,6 +329,7 @@ MINIMUM = Op("min", _minimum, rules=(lambda g, out, a, b: g * _pick(b, a), lambd
 SUM = Op("sum", _sum, vjp=lambda g, out, *xs: [g] * len(xs))
 MEAN = Op("mean", _mean, vjp=lambda g, out, *xs: [g / len(xs)] * len(xs))
 DOT = Op("dot", _dot, vjp=_dot_vjp)
+SUM_SQUARES = Op("sum_squares", _sum_squares, vjp=_sum_squares_vjp)
 LOGSUMEXP = Op("logsumexp", _logsumexp, vjp=_logsumexp_vjp)
 LANE_SUM = Op("lane_sum", _lane_sum, rules=(lambda g, out, x: g * ones_like(x),))
 LANE_MEAN = Op("lane_mean", _lane_mean, rules=(lambda g, out, x: g * ones_like(x) / lane_count(x),))
@@ -328,7 +338,7 @@ TABLE: dict[str, Op] = {
     op.name: op
     for op in (
         *(ADD, SUB, MUL, DIV, POW, NEG, EXP, LOG, SQRT, TANH, SIGMOID, SOFTPLUS, RELU),
-        *(LEAKY_RELU, ABS, SIN, COS, MAXIMUM, MINIMUM, SUM, MEAN, DOT, LOGSUMEXP, LANE_SUM, LANE_MEAN),
+        *(LEAKY_RELU, ABS, SIN, COS, MAXIMUM, MINIMUM, SUM, MEAN, DOT, SUM_SQUARES, LOGSUMEXP, LANE_SUM, LANE_MEAN),
     )
 }
 

@@ -97,6 +97,7 @@ def apply(op: ops.Op, *args: Any) -> Value:
     node._fn = op
     node._args = args if _state["grad_enabled"] else ()
     node.label = ""
+    node._group = None
     if _state["anomaly"]:
         _check_anomaly(node, args, datas)
     return node
@@ -139,7 +140,8 @@ class Value:
         (Value(data=3.0, grad=0.0, label='v'), '*', True)
     """
 
-    __slots__ = ("_args", "_fn", "_grad", "data", "label")
+    # _group: (DotRows, row) for the dot nodes of a fused layer (autograd_core.fused), else None
+    __slots__ = ("_args", "_fn", "_grad", "_group", "data", "label")
     __array_ufunc__ = None  # `ndarray * Value` must reach Value.__rmul__, not NumPy broadcasting
 
     def __init__(self, data: Any, label: str = "") -> None:
@@ -148,6 +150,7 @@ class Value:
         self._fn = None
         self._args = ()
         self.label = label
+        self._group = None
 
     # --- attributes ---------------------------------------------------------------------
 

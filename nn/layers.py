@@ -32,6 +32,7 @@ from typing import Any
 import numpy as np
 
 from autograd_core import OperandTypeError, ShapeError, Value, apply, ops
+from autograd_core.fused import dot_rows
 
 from . import activations as acts
 from .errors import ConfigError, ModelFileError
@@ -256,6 +257,10 @@ class Neuron(Module):
             z = z + self.b
         else:
             z = apply(_DOT, *self.w, self.b, *xs, 1.0)  # w·x + b·1: one graph node
+        return self._activate(z)
+
+    def _activate(self, z: Value) -> Value:
+        """Label z, then a = g(z) labelled."""
         z.label = self._zlabel
         act = self._act
         if act is None:
@@ -297,6 +302,11 @@ class Neuron(Module):
 
     def __repr__(self) -> str:
         return f"Neuron({self.nin}, activation={self.activation!r})"
+
+
+def _laned(xs: list[Any]) -> bool:
+    x = xs[0]
+    return type(x) is np.ndarray or (type(x) is Value and type(x.data) is np.ndarray)
 
 
 class Layer(Module):
@@ -360,7 +370,12 @@ class Layer(Module):
         return [p for n in self.neurons for p in (*n.w, n.b)]
 
     def _forward(self, xs: list[Any], expanded: bool) -> list[Value]:
-        outs = [n._forward(xs, expanded) for n in self.neurons]
+        neurons = self.neurons
+        if not expanded and _laned(xs):  # one matrix product for the whole layer
+            zs = dot_rows([n.w for n in neurons], [n.b for n in neurons], xs)
+            outs = [n._activate(z) for n, z in zip(neurons, zs)]
+        else:
+            outs = [n._forward(xs, expanded) for n in neurons]
         if self._layerwise is not None:
             outs = self._layerwise(outs)
             for a, label in zip(outs, self._alabels, strict=True):

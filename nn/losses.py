@@ -367,7 +367,7 @@ def hinge(pred: Pred, target: Any, reduction: str = "mean") -> Value:
 
 
 def l2_penalty(params: Iterable[Value], alpha: float) -> Value:
-    """alpha * Σ p² over the parameters as one expression (one dot node and one multiply).
+    """alpha * Σ p² over the parameters as one expression (one sum_squares node and one multiply).
 
     Example:
         >>> from autograd_core import Value
@@ -382,7 +382,7 @@ def l2_penalty(params: Iterable[Value], alpha: float) -> Value:
             raise OperandTypeError(f"l2_penalty: params[{i}] is a {type(p).__name__}, expected a Value")
     if not ps:
         return Value(0.0)
-    return ag.dot(ps, ps) * float(alpha)
+    return ag.sum_squares(ps) * float(alpha)
 
 
 _LOSSES: dict[str, LossFn] = {

@@ -1,0 +1,132 @@
+"""A layer's dot products on lanes, computed and differentiated as matrix products.
+
+``dot_rows(W, b, xs)`` returns one ordinary ``dot`` node per row j (``w_j · xs + b_j``): each
+draws, labels and differentiates like any other node, and ``backward(create_graph=True)`` uses
+the table's ``dot`` rule for each. The nodes also share a ``DotRows`` group: the forward is one
+``W @ X`` for the whole layer, and the plain backward waits until every member of the group has
+its gradient, then does the layer at once: ``dW = G Xᵀ``, ``db = Σ G``, ``dX = Wᵀ G``.
+
+Example:
+    >>> import numpy as np
+    >>> from autograd_core import Value
+    >>> W = [[Value(1.0), Value(2.0)], [Value(-1.0), Value(0.5)]]
+    >>> b = [Value(0.0), Value(1.0)]
+    >>> z0, z1 = dot_rows(W, b, [np.array([1.0, 2.0]), np.array([3.0, 4.0])])
+    >>> z0.data, z1.data
+    (array([ 7., 10.]), array([1.5, 1. ]))
+    >>> (z0 + z1).sum().backward(); W[0][1].grad, W[1][1].grad, b[1].grad
+    (7.0, 7.0, 2.0)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from . import ops
+from .compose import _inputs
+from .errors import ShapeError
+from .value import Value, _state, apply
+
+ndarray = np.ndarray
+
+
+class DotRows:
+    """The shared state of one layer's dot nodes: weights, stacked inputs, and the members seen
+    by the backward pass in progress."""
+
+    __slots__ = ("W", "X", "members", "n", "present", "stamp", "waiting")
+
+    def __init__(self, W: ndarray, X: ndarray, n: int) -> None:
+        self.W = W  # (rows, n) weights as they were in the forward pass
+        self.X = X  # (n, lanes) inputs, stacked
+        self.n = n
+        self.members: list[Value] = []
+        self.present: list[int] = []
+        self.stamp: object = None
+        self.waiting = 0
+
+    def enlist(self, row: int, stamp: object) -> None:
+        """Note that member ``row`` takes part in the backward pass ``stamp``."""
+        if self.stamp is not stamp:
+            self.stamp, self.present, self.waiting = stamp, [], 0
+        self.present.append(row)
+        self.waiting += 1
+
+    def arrive(self) -> bool:
+        """One member's gradient is complete; True when it was the last one."""
+        self.waiting -= 1
+        return self.waiting == 0
+
+    def backward(self, accumulate: Any) -> None:
+        """Distribute the members' gradients G to weights, biases and inputs in three products."""
+        rows = sorted(self.present)  # G's rows must line up with W's rows
+        members = self.members
+        n = self.n
+        lanes = self.X.shape[1]
+        G = np.stack([_grad_or_zeros(members[j], lanes) for j in rows])
+        W = self.W[rows] if len(rows) != len(members) else self.W
+        dW = (G @ self.X.T).tolist()
+        db = G.sum(axis=1).tolist()
+        for j, dw_row, dbj in zip(rows, dW, db):
+            args = members[j]._args
+            for w, share in zip(args[:n], dw_row):
+                accumulate(w, share, False)
+            accumulate(args[n], dbj, False)
+        xs = members[rows[0]]._args[n + 1 : 2 * n + 1]
+        for x, share in zip(xs, W.T @ G):
+            if type(x) is Value:
+                accumulate(x, share, True)
+
+
+def _grad_or_zeros(node: Value, lanes: int) -> ndarray:
+    g = node._grad
+    return np.zeros(lanes) if g is None else g
+
+
+def dot_rows(weights: Sequence[Sequence[Value]], biases: Sequence[Value], xs: Sequence[Any]) -> list[Value]:
+    """``[dot(w_j, xs) + b_j for each row j]`` as dot nodes computed with one matrix product.
+
+    ``weights`` and ``biases`` are scalar Values; ``xs`` are laned Values or arrays of one
+    length. Anything else (scalar inputs, laned weights, recording off) gets plain ``dot``
+    nodes, which give the same values and gradients.
+
+    Example:
+        >>> from autograd_core import Value
+        >>> [z.data for z in dot_rows([[Value(2.0)]], [Value(1.0)], [3.0])]
+        [7.0]
+    """
+    items = _inputs(xs, "dot_rows()")
+    rows = [list(w) for w in weights]
+    n = len(items)
+    if len(rows) != len(biases) or any(len(w) != n for w in rows):
+        raise ShapeError(f"dot_rows(): {len(rows)} weight rows of {n} for {n} inputs and {len(biases)} biases needed")
+    datas = [x.data if type(x) is Value else x for x in items]
+    flat = [p.data for w in rows for p in w]
+    bias = [p.data for p in biases]
+    fusable = (
+        _state["grad_enabled"]
+        and not _state["anomaly"]
+        and n
+        and all(type(d) is ndarray for d in datas)
+        and all(type(d) is float for d in flat)
+        and all(type(d) is float for d in bias)
+    )
+    if not fusable:
+        return [apply(ops.DOT, *w, b, *items, 1.0) for w, b in zip(rows, biases)]
+    X = np.stack(datas)
+    W = np.array(flat).reshape(len(rows), n)
+    Z = W @ X + np.array(bias)[:, None]
+    group = DotRows(W, X, n)
+    for j, (w, b) in enumerate(zip(rows, biases)):
+        node = Value.__new__(Value)
+        node.data = Z[j]
+        node._grad = None
+        node._fn = ops.DOT
+        node._args = (*w, b, *items, 1.0)
+        node.label = ""
+        node._group = (group, j)
+        group.members.append(node)
+    return group.members[:]
