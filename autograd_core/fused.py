@@ -81,6 +81,19 @@ class DotRows:
                 accumulate(x, share, True)
 
 
+def _matrix_product(rows: Sequence[Sequence[Value]], biases: Sequence[Value], xs: list[Any]) -> Any:
+    """(W, X, Z = W X + b) when every weight and bias is a float and every input has lanes, else None."""
+    try:
+        X = np.stack([x.data if type(x) is Value else x for x in xs])
+        W = np.array([[p.data for p in w] for w in rows], dtype=np.float64)
+        b = np.array([p.data for p in biases], dtype=np.float64)
+    except (ValueError, TypeError):  # a scalar input among lanes, or a laned weight: no matrix here
+        return None
+    if X.ndim != 2 or W.ndim != 2 or b.ndim != 1:
+        return None
+    return W, X, W @ X + b[:, None]
+
+
 def _grad_or_zeros(node: Value, lanes: int) -> ndarray:
     g = node._grad
     return np.zeros(lanes) if g is None else g
@@ -99,26 +112,16 @@ def dot_rows(weights: Sequence[Sequence[Value]], biases: Sequence[Value], xs: Se
         [7.0]
     """
     items = _inputs(xs, "dot_rows()")
-    rows = [list(w) for w in weights]
+    rows = weights
     n = len(items)
     if len(rows) != len(biases) or any(len(w) != n for w in rows):
         raise ShapeError(f"dot_rows(): {len(rows)} weight rows of {n} for {n} inputs and {len(biases)} biases needed")
-    datas = [x.data if type(x) is Value else x for x in items]
-    flat = [p.data for w in rows for p in w]
-    bias = [p.data for p in biases]
-    fusable = (
-        _state["grad_enabled"]
-        and not _state["anomaly"]
-        and n
-        and all(type(d) is ndarray for d in datas)
-        and all(type(d) is float for d in flat)
-        and all(type(d) is float for d in bias)
-    )
-    if not fusable:
+    fused = None
+    if n and _state["grad_enabled"] and not _state["anomaly"]:
+        fused = _matrix_product(rows, biases, items)
+    if fused is None:
         return [apply(ops.DOT, *w, b, *items, 1.0) for w, b in zip(rows, biases)]
-    X = np.stack(datas)
-    W = np.array(flat).reshape(len(rows), n)
-    Z = W @ X + np.array(bias)[:, None]
+    W, X, Z = fused
     group = DotRows(W, X, n)
     for j, (w, b) in enumerate(zip(rows, biases)):
         node = Value.__new__(Value)
