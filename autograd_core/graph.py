@@ -100,7 +100,10 @@ def backward(root: Value, grad: Any = None, create_graph: bool = False) -> None:
                     continue
                 if g is None:
                     continue
-                _propagate(node, args, g, create_graph)
+                if type(g) is float and len(args) <= 2 and node._fn.rules is not None:
+                    _propagate_scalar(node._fn.rules, args, g, node.data)
+                else:
+                    _propagate(node, args, g, create_graph)
             except (ZeroDivisionError, OverflowError, FloatingPointError) as err:
                 bad = _bad_lanes(node, args, g)
                 inputs = ", ".join(describe(a.data if type(a) is Value else a, bad) for a in args)
@@ -122,6 +125,28 @@ def _check_leaf_grads(order: list[Value]) -> None:
                 f"backward: the gradient of {name} is {g} (a float overflowed or became NaN on the way back); "
                 "run under detect_anomaly() to find the op"
             )
+
+
+def _propagate_scalar(rules: tuple[Any, ...], args: tuple[Any, ...], g: float, out: float) -> None:
+    """``_propagate`` for a one- or two-input op on floats: the hot path of per-sample graphs."""
+    if len(args) == 1:
+        (a,) = args
+        share = rules[0](g, out, a.data)
+        prev = a._grad
+        a._grad = share if prev is None else prev + share
+        return
+    a, b = args
+    a_is_node, b_is_node = type(a) is Value, type(b) is Value
+    x = a.data if a_is_node else a
+    y = b.data if b_is_node else b
+    if a_is_node:
+        share = rules[0](g, out, x, y)
+        prev = a._grad
+        a._grad = share if prev is None else prev + share
+    if b_is_node:
+        share = rules[1](g, out, x, y)
+        prev = b._grad
+        b._grad = share if prev is None else prev + share
 
 
 def _propagate(node: Value, args: tuple[Any, ...], g: Any, create_graph: bool) -> None:

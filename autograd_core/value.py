@@ -86,7 +86,11 @@ def apply(op: ops.Op, *args: Any) -> Value:
         >>> apply(ops.MUL, Value(2.0), 3.0).data
         6.0
     """
-    datas = [a.data if type(a) is Value else a for a in args]
+    if len(args) == 2:  # most ops: spelled out, a comprehension costs more than the op
+        a, b = args
+        datas = (a.data if type(a) is Value else a, b.data if type(b) is Value else b)
+    else:
+        datas = [a.data if type(a) is Value else a for a in args]
     try:
         out = op.forward(*datas)
     except DomainError as err:
