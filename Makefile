@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 .PHONY: demo test setup graphviz lint format clean
 
 demo: setup
-	$(BIN)/python -m autograd_core
+	$(BIN)/backprop demo
 
 test: setup
 	$(BIN)/ruff check .

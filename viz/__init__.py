@@ -4,6 +4,10 @@
   a record {label | data | grad}, every op a node (``viz.graph``).
 - ``backprop_steps(root)`` / ``render_backprop(root, folder)``: one frame per backward step and
   an HTML page to click through them (``viz.steps``).
+- ``neuron_view(model, x, target)``: one neuron of a trained network on one sample, with its
+  loss, every gradient real (``viz.neuron``).
+- ``loss_curve``, ``decision_boundary``, ``activations``, ``loss_surface``, ``gradient_norms``:
+  matplotlib figures (``viz.plots``; the optional extra ``pip install 'autograd-core[plot]'``).
 - ``parse_expr("tanh(x*w + b)")``: the safe expression parser of the command line (``viz.expr``).
 
 Example:
@@ -26,19 +30,40 @@ from .graph import (
     render,
     subgraph_of,
 )
+from .neuron import NeuronView, neuron_view
+from .plots import (
+    GradientNormRecorder,
+    PlotDependencyError,
+    activations,
+    decision_boundary,
+    gradient_norms,
+    layer_grad_norms,
+    loss_curve,
+    loss_surface,
+)
 from .steps import backprop_steps, render_backprop, trace_backward
 
 __all__ = [
     "ExprError",
+    "GradientNormRecorder",
     "GraphView",
     "GraphvizNotFoundError",
+    "NeuronView",
+    "PlotDependencyError",
     "RenderError",
     "Subgraph",
     "VizError",
+    "activations",
     "backprop_steps",
+    "decision_boundary",
     "draw_dot",
     "evaluate",
     "find_node",
+    "gradient_norms",
+    "layer_grad_norms",
+    "loss_curve",
+    "loss_surface",
+    "neuron_view",
     "parse_expr",
     "render",
     "render_backprop",

@@ -17,9 +17,13 @@ import argparse
 import math
 import os
 import sys
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+
+import numpy as np
 
 from autograd_core import AutogradError
 
@@ -152,6 +156,622 @@ def cmd_graph(args: argparse.Namespace) -> int:
     return 0
 
 
+# --- shared by train and demo --------------------------------------------------------------------
+
+DATASETS = ("moons", "circles", "xor", "spirals", "blobs", "digits")
+MAX_CSV_BYTES = 50 * 2**20
+
+
+def _positive_int(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {text!r:.40}") from None
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {text!r:.40}")
+    return n
+
+
+def _number(low: float, high: float = math.inf, low_open: bool = False) -> Callable[[str], float]:
+    def parse(text: str) -> float:
+        try:
+            x = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a number, got {text!r:.40}") from None
+        if not math.isfinite(x) or x < low or (low_open and x == low) or x > high:
+            where = f"({low}, {high}]" if low_open else f"[{low}, {high}]"
+            raise argparse.ArgumentTypeError(f"expected a number in {where.replace('inf', '∞')}, got {text!r:.40}")
+        return x
+
+    return parse
+
+
+def _batch_size(text: str) -> int | None:
+    if text.strip().lower() in ("full", "all", "none"):
+        return None
+    return _positive_int(text)
+
+
+def parse_hidden(text: str) -> list[int]:
+    """``"16,16"`` -> ``[16, 16]`` (hidden layer widths); ``""`` or ``"none"`` -> ``[]``.
+
+    Example:
+        >>> parse_hidden("16, 8"), parse_hidden("none")
+        ([16, 8], [])
+        >>> parse_hidden("16,x")
+        Traceback (most recent call last):
+        ...
+        viz.cli.CliError: --hidden: 'x' is not a layer width; expected whole numbers >= 1 ...
+    """
+    text = text.strip()
+    if text.lower() in ("", "none", "0"):
+        return []
+    widths = []
+    for part in text.split(","):
+        part = part.strip()
+        if not part.isdigit() or int(part) < 1 or int(part) > 4096:
+            raise CliError(
+                f"--hidden: {part!r:.20} is not a layer width; expected whole numbers >= 1 separated by commas, "
+                "e.g. 16,16"
+            )
+        widths.append(int(part))
+    return widths
+
+
+def read_csv(path: str | Path) -> tuple[np.ndarray, np.ndarray]:
+    """Read a numbers-only CSV file: features, then the label in the last column; a header is optional.
+
+    Fields are separated by commas (or semicolons, tabs, spaces); every field is read with
+    ``float`` (nothing is evaluated). Empty lines and lines starting with ``#`` are skipped.
+    Errors name the file, the line and the field.
+
+    Example:
+        >>> import os, tempfile
+        >>> path = os.path.join(tempfile.mkdtemp(), "d.csv")
+        >>> _ = open(path, "w").write("a,b,label\\n0.5,1,0\\n-1,2,1\\n0,0,0\\n3,1e-3,1\\n")
+        >>> X, y = read_csv(path); X.tolist(), y.tolist()
+        ([[0.5, 1.0], [-1.0, 2.0], [0.0, 0.0], [3.0, 0.001]], [0.0, 1.0, 0.0, 1.0])
+    """
+    import re
+
+    path = Path(path)
+    if not path.is_file():
+        raise CliError(f"no such data file: {str(path)!r} (and not a data set name: {', '.join(DATASETS)})")
+    if path.stat().st_size > MAX_CSV_BYTES:
+        raise CliError(f"{str(path)!r} is larger than {MAX_CSV_BYTES // 2**20} MB")
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError:
+        raise CliError(f"{str(path)!r} is not a text (UTF-8) CSV file") from None
+    sep = re.compile(r"\s*[,;\t]\s*|\s+")
+    rows: list[list[float]] = []
+    width = None
+    for lineno, line in enumerate(text.splitlines(), 1):
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        fields = sep.split(line)
+        try:
+            row = [float(f) for f in fields]
+        except ValueError:
+            if not rows and width is None:  # the header
+                width = len(fields)
+                continue
+            bad = next(f for f in fields if not _is_float(f))
+            raise CliError(
+                f"{path.name}, line {lineno}: {bad!r:.30} is not a number (only numbers after the header)"
+            ) from None
+        if not all(math.isfinite(x) for x in row):
+            raise CliError(f"{path.name}, line {lineno}: every value must be a finite number")
+        if width is None:
+            width = len(row)
+        if len(row) != width:
+            raise CliError(f"{path.name}, line {lineno}: {len(row)} values where the first row has {width}")
+        rows.append(row)
+    if width is not None and width < 2:
+        raise CliError(f"{path.name}: need at least two columns (features, then the label)")
+    if len(rows) < 4:
+        raise CliError(f"{path.name}: need at least 4 rows of numbers, found {len(rows)}")
+    data = np.array(rows, dtype=np.float64)
+    return data[:, :-1], data[:, -1]
+
+
+def _is_float(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def load_data(name: str, samples: int, noise: float | None, seed: int) -> tuple[np.ndarray, np.ndarray, str]:
+    """A data set by name (or a CSV file): (X, y, description).
+
+    Example:
+        >>> X, y, about = load_data("xor", 100, None, 0); X.shape, about
+        ((4, 2), 'xor (4 samples, 2 features, 2 classes)')
+    """
+    from nn import data
+
+    key = name.strip().lower()
+    if key == "moons":
+        X, y = data.make_moons(samples, noise=0.1 if noise is None else noise, seed=seed)
+    elif key == "circles":
+        X, y = data.make_circles(samples, noise=0.05 if noise is None else noise, factor=0.5, seed=seed)
+    elif key == "xor":
+        X, y = data.make_xor()
+    elif key == "spirals":
+        X, y = data.make_spirals(samples, classes=3, noise=0.2 if noise is None else noise, seed=seed)
+    elif key == "blobs":
+        X, y = data.make_blobs(samples, centers=3, std=1.0 if noise is None else noise, seed=seed)
+    elif key == "digits":
+        X, y = data.load_digits()
+    elif key.endswith(".csv") or Path(name).exists():
+        X, y = read_csv(name)
+        key = Path(name).name
+    else:
+        raise CliError(f"unknown data set {name!r}: choose {', '.join(DATASETS)} or a .csv file")
+    kind = f"{len(np.unique(y))} classes" if np.all(np.mod(y, 1) == 0) else "real targets: regression"
+    about = f"{key} ({len(X)} samples, {X.shape[1]} features, {kind})"
+    return X, y, about
+
+
+def _class_labels(y: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """Integer labels 0..k-1 and the original class values, or None when y is not integral (regression)."""
+    if not np.all(np.equal(np.mod(y, 1), 0)):
+        return None
+    classes, idx = np.unique(y, return_inverse=True)
+    return idx.astype(np.int64), classes
+
+
+def default_loss(k: int | None) -> str:
+    """The default loss: BCE with logits for 2 classes, cross_entropy for more, mse for regression.
+
+    Example:
+        >>> default_loss(2), default_loss(10), default_loss(None)
+        ('binary_cross_entropy_with_logits', 'cross_entropy', 'mse')
+    """
+    if k is None:
+        return "mse"
+    return "binary_cross_entropy_with_logits" if k <= 2 else "cross_entropy"
+
+
+def _output_layer(loss: str, k: int | None) -> tuple[int, str]:
+    """(output width, output activation) for a canonical loss name and k classes (None: regression)."""
+    if loss in ("cross_entropy", "categorical_cross_entropy"):
+        if k is None or k < 2:
+            raise CliError(f"--loss {loss} needs class labels (2 or more classes)")
+        return k, "softmax" if loss == "categorical_cross_entropy" else "linear"
+    if loss in ("binary_cross_entropy", "binary_cross_entropy_with_logits", "hinge"):
+        if k is None or k > 2:
+            raise CliError(f"--loss {loss} is for two classes; this data has {k or 'non-integer'} labels")
+        return 1, "sigmoid" if loss == "binary_cross_entropy" else "linear"
+    return 1, "linear"  # mse / mae / sse: one output (regression, or labels as numbers)
+
+
+def _quiet_skip(what: str, err: Exception) -> str:
+    return f"skipped {what}: {_one_line(str(err))}"
+
+
+def _pictures(
+    out: Path,
+    model: Any,
+    history: Any,
+    X: np.ndarray,
+    y: np.ndarray,
+    loss: str,
+    log: bool,
+    title: str,
+    classes: bool = True,
+) -> tuple[list[Path], list[str]]:
+    """loss.png, boundary.png (2-D data), neuron.svg and neuron-steps/ into ``out``: (written, notes)."""
+    from nn.train import _prepare_targets, predict
+
+    from .graph import GraphvizNotFoundError
+    from .neuron import MAX_INPUTS, neuron_view
+    from .plots import PlotDependencyError, decision_boundary, loss_curve
+
+    written: list[Path] = []
+    notes: list[str] = []
+    try:
+        loss_curve(history, out / "loss.png", log=log, title=title)
+        written.append(out / "loss.png")
+        if classes and X.shape[1] == 2 and model.nin == 2:
+            decision_boundary(model, X, y, out / "boundary.png")
+            written.append(out / "boundary.png")
+    except PlotDependencyError as err:
+        notes.append(_quiet_skip("loss.png and boundary.png", err))
+    if model.nin > MAX_INPUTS:
+        notes.append(f"skipped neuron.svg: a first-layer neuron has {model.nin} inputs, too many to draw")
+        return written, notes
+    # The sample with the largest loss (it still teaches the network something) and its busiest neuron.
+    from nn import losses as _losses
+
+    t = _prepare_targets(y, loss, len(y), "train")
+    per_sample = []
+    raw = predict(model, X)
+    for i in range(len(X)):
+        pred = raw[i].tolist() if raw.ndim == 2 else float(raw[i])
+        from autograd_core import Value
+
+        p = [Value(v) for v in pred] if isinstance(pred, list) else Value(pred)
+        target = t[i].tolist() if isinstance(t[i], np.ndarray) else float(t[i])
+        per_sample.append(float(_losses.get(loss)(p, target).data))
+    i = int(np.argmax(per_sample))
+    view = neuron_view(model, X[i], y[i], loss=loss)
+    try:
+        view.render(out / "neuron.svg")
+        written.append(out / "neuron.svg")
+        written.append(view.render_steps(out / "neuron-steps"))
+    except GraphvizNotFoundError as err:
+        notes.append(_quiet_skip("neuron.svg and neuron-steps/", err))
+    notes.append(
+        f"neuron.svg: neuron {view.name} on sample {i} (x = {', '.join(f'{v:.3g}' for v in X[i])}, "
+        f"label {y[i]:g}), loss L = {view.loss.data:.4g}, dL/da = {view.a.grad:.4g}"
+    )
+    return written, notes
+
+
+def _prepare_out(path: str) -> Path:
+    out = Path(path)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise CliError(f"cannot create the folder {path!r}: {err.strerror or err}") from None
+    return out
+
+
+# --- backprop train ------------------------------------------------------------------------------
+
+TRAIN_EPILOG = """\
+examples:
+  backprop train --data moons --hidden 16,16 --epochs 100 --out runs/moons
+  backprop train --data spirals --hidden 32,32 --optimizer adam --lr 0.01 --epochs 300
+  backprop train --data my.csv --hidden 8 --loss hinge --out runs/mine
+
+Data: moons, circles, xor, spirals (3 classes), blobs (3 classes), digits (8x8 images, needs
+scikit-learn's data file), or a CSV file of numbers: the features, then the label in the last
+column (a header line is optional). Labels that are whole numbers are classes; others make a
+regression (mse). The default loss is binary_cross_entropy_with_logits for two classes and
+cross_entropy for more. A fifth of the data (--test-size) is held out for the test accuracy.
+
+Writes to --out: model.json (load with nn.MLP.load), history.json, loss.png, gradients.png
+(each layer's gradient norm per epoch), boundary.png (2-D data), neuron.svg (one first-layer
+neuron on the sample with the largest loss, every gradient real) and neuron-steps/index.html
+(that neuron's backward pass, step by step).
+"""
+
+
+def _train_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--data", default="moons", help=f"{', '.join(DATASETS)} or a .csv file (default moons)")
+    p.add_argument("--samples", type=_positive_int, default=200, help="points of a generated data set (default 200)")
+    p.add_argument("--noise", type=_number(0.0), default=None, help="noise of a generated data set")
+    p.add_argument("--hidden", default="16,16", help="hidden layer widths, e.g. 16,16 (default); 'none' for none")
+    p.add_argument("--activation", default="relu", help="hidden activation: relu, tanh, sigmoid, ... (default relu)")
+    p.add_argument("--loss", default="auto", help="a loss name from nn.losses (default: by data set)")
+    p.add_argument("--optimizer", default="adam", choices=("sgd", "adam", "rmsprop"), help="(default adam)")
+    p.add_argument("--lr", type=_number(0.0, low_open=True), default=None, help="learning rate (default 0.01)")
+    p.add_argument("--epochs", type=_positive_int, default=100, help="passes over the data (default 100)")
+    p.add_argument("--batch-size", type=_batch_size, default=32, help="samples per step, or 'full' (default 32)")
+    p.add_argument("--alpha", type=_number(0.0), default=0.0, help="L2 penalty on the weights (default 0)")
+    p.add_argument("--test-size", type=_number(0.0, 0.9), default=0.2, help="held-out fraction (default 0.2)")
+    p.add_argument("--standardize", action="store_true", help="scale every feature to mean 0, std 1")
+    p.add_argument("--seed", type=int, default=0, help="seeds the data, the weights and the shuffles (default 0)")
+    p.add_argument("--out", default=None, help="folder to write (default runs/DATA)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
+def _accuracy_line(model: Any, X: np.ndarray, y: np.ndarray, loss: str) -> dict[str, float]:
+    from nn.train import evaluate
+
+    return evaluate(model, X, y, loss=loss)
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    """Train an MLP on a data set, print a summary and write the model, history and pictures.
+
+    Example:
+        >>> import os, tempfile
+        >>> out = tempfile.mkdtemp()
+        >>> main(["train", "--data", "xor", "--hidden", "4", "--epochs", "2", "--test-size", "0",
+        ...       "--out", out, "--no-progress"])  # doctest: +ELLIPSIS
+        data: xor (4 samples, 2 features, 2 classes); 4 train / 0 test
+        MLP: 2 -> 4 -> 1
+        ...
+        wrote ...model.json
+        ...
+        0
+    """
+    import json
+
+    from nn import MLP, fit
+    from nn import activations as acts
+    from nn import losses as _losses
+    from nn.data import standardize, train_test_split
+
+    from .plots import GradientNormRecorder, PlotDependencyError, gradient_norms
+
+    hidden = parse_hidden(args.hidden)
+    acts.canonical_name(args.activation)
+    X, y, about = load_data(args.data, args.samples, args.noise, args.seed)
+    labels = _class_labels(y)
+    k = len(labels[1]) if labels is not None else None
+    if labels is not None:
+        y = labels[0]
+    loss = _losses.canonical_name(default_loss(k) if args.loss == "auto" else args.loss)
+    nout, out_act = _output_layer(loss, k)
+    if args.standardize:
+        X, _, _ = standardize(X)
+    if args.test_size > 0 and len(X) >= 10:  # (xor's 4 points are all needed for training)
+        stratify = labels is not None and int(np.min(np.bincount(y))) >= 2
+        Xtr, Xte, ytr, yte = train_test_split(X, y, test_size=args.test_size, seed=args.seed, stratify=stratify)
+    else:
+        Xtr, Xte, ytr, yte = X, X[:0], y, y[:0]
+    out = _prepare_out(args.out or os.path.join("runs", Path(args.data).stem))
+    model = MLP(X.shape[1], [*hidden, nout], activation=args.activation, output_activation=out_act, seed=args.seed)
+    recorder = GradientNormRecorder(model)
+    lr = args.lr if args.lr is not None else 0.01
+    print(f"data: {about}; {len(Xtr)} train / {len(Xte)} test")
+    print(model.summary())
+    batch = args.batch_size or "full"
+    print(f"loss {loss}, optimizer {args.optimizer} (lr {lr:g}), {args.epochs} epochs, batch size {batch}")
+    start = time.perf_counter()
+    history = fit(
+        model,
+        Xtr,
+        ytr,
+        loss=loss,
+        optimizer=args.optimizer,
+        lr=lr,
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        seed=args.seed,
+        alpha=args.alpha,
+        validation_data=(Xte, yte) if len(Xte) else None,
+        progress=not args.no_progress,
+        callbacks=[recorder],
+    )
+    seconds = time.perf_counter() - start
+    print(f"trained in {seconds:.2f} s: final training loss {history.loss[-1]:.4g}")
+    results = [("train", _accuracy_line(model, Xtr, ytr, loss))]
+    if len(Xte):
+        results.append(("test", _accuracy_line(model, Xte, yte, loss)))
+    for name, r in results:
+        shown = ", ".join(f"accuracy {v:.1%}" if key == "accuracy" else f"{key} {v:.4g}" for key, v in r.items())
+        print(f"{name}: {shown}")
+    model.save(out / "model.json")
+    (out / "history.json").write_text(json.dumps(history.to_dict(), indent=1) + "\n", encoding="utf-8")
+    written = [out / "model.json", out / "history.json"]
+    title = f"training loss ({loss})"
+    pictures, notes = _pictures(out, model, history, Xtr, ytr, loss, log=False, title=title, classes=k is not None)
+    try:
+        gradient_norms(recorder, out / "gradients.png")
+        pictures.insert(1, out / "gradients.png")
+    except PlotDependencyError:
+        pass  # already said in the notes
+    for note in notes:
+        print(note)
+    for path in [*written, *pictures]:
+        print(f"wrote {path}")
+    return 0
+
+
+# --- backprop demo -------------------------------------------------------------------------------
+
+DEMO_EPILOG = """\
+example:
+  backprop demo                    (writes ./backprop-demo/)
+  backprop demo --out /tmp/demo
+
+micrograd's demo: 100 points of make_moons(noise=0.1), MLP(2, [16, 16, 1]) (relu hidden, linear
+output), hinge loss + 1e-4 L2 on the weights, SGD with micrograd's learning rate 1.0 - 0.9 k/100,
+100 full-batch steps (the whole batch is one graph of lanes). Then the pictures: one neuron's
+graph with real numbers (neuron.svg), its backward pass step by step (neuron-steps/index.html),
+the loss curve (loss.png) and the decision boundary (boundary.png).
+"""
+
+
+def _demo_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--out", default="backprop-demo", help="folder to write (default ./backprop-demo)")
+    p.add_argument("--seed", type=int, default=0, help="seeds the data and the weights (default 0)")
+    p.add_argument("--epochs", type=_positive_int, default=100, help="training steps (default 100, as micrograd)")
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    """Train micrograd's moons demo on lanes, print the summary and write the pictures.
+
+    Example:
+        >>> import tempfile
+        >>> main(["demo", "--out", tempfile.mkdtemp(), "--epochs", "3"])  # doctest: +ELLIPSIS
+        micrograd's moons demo: ...
+        0
+    """
+    import json
+
+    from nn import MLP, fit, make_moons
+    from nn.train import evaluate
+
+    out = _prepare_out(args.out)
+    start = time.perf_counter()
+    X, y = make_moons(100, noise=0.1, seed=args.seed)
+    model = MLP(2, [16, 16, 1], seed=args.seed)
+    print("micrograd's moons demo: 100 points, hinge loss + 1e-4 L2, SGD lr 1.0 - 0.9 k/100, full batch on lanes")
+    print(model.summary())
+    history = fit(
+        model,
+        X,
+        y,
+        loss="hinge",
+        optimizer="sgd",
+        lr=1.0,
+        epochs=args.epochs,
+        batch_size=None,
+        alpha=1e-4,
+        schedule="linear",
+        schedule_options={"total_iters": 100},
+        progress=False,
+        seed=args.seed,
+    )
+    seconds = time.perf_counter() - start
+    result = evaluate(model, X, y, loss="hinge")
+    print(
+        f"trained {history.epochs} steps in {seconds:.2f} s: loss {history.loss[-1]:.4f} "
+        f"(hinge {result['loss']:.4f} + L2), accuracy {result['accuracy']:.0%}"
+    )
+    model.save(out / "model.json")
+    (out / "history.json").write_text(json.dumps(history.to_dict(), indent=1) + "\n", encoding="utf-8")
+    pictures, notes = _pictures(out, model, history, X, y, "hinge", log=True, title="moons demo: hinge loss + 1e-4 L2")
+    for note in notes:
+        print(note)
+    for path in [*pictures, out / "model.json", out / "history.json"]:
+        print(f"wrote {path}")
+    print(f"done in {time.perf_counter() - start:.1f} s; open {out / 'neuron-steps' / 'index.html'} in a browser")
+    return 0
+
+
+# --- backprop check ------------------------------------------------------------------------------
+
+CHECK_EPILOG = """\
+examples:
+  backprop check
+  backprop check --quick --seed 3
+
+For random small MLPs, every hidden activation and every loss (with the output layer it
+belongs with), the engine's gradients of all weights and biases are compared with the NumPy
+reference backprop (nn.reference: the seeds' dZ, dW, db formulas) and with central finite
+differences (autograd_core.numerical_grad). Exit status 0 when every row passes, 1 otherwise.
+"""
+
+CHECK_LOSSES: dict[str, tuple[int, str, str]] = {
+    # loss -> (outputs, output activation, kind of target)
+    "mse": (2, "linear", "real"),
+    "sse": (2, "linear", "real"),
+    "mae": (2, "linear", "real"),
+    "binary_cross_entropy": (1, "sigmoid", "binary"),
+    "binary_cross_entropy_with_logits": (1, "linear", "binary"),
+    "cross_entropy": (3, "linear", "classes"),
+    "categorical_cross_entropy": (3, "softmax", "classes"),
+    "hinge": (1, "linear", "signs"),
+}
+REFERENCE_TOL = 1e-9  # the NumPy reference computes the same formulas: rounding differences only
+CHECK_ACTIVATIONS = ("linear", "sigmoid", "tanh", "relu", "leaky_relu", "softplus", "elu")
+
+
+def _check_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--seed", type=int, default=0, help="seeds the random models and data (default 0)")
+    p.add_argument("--quick", action="store_true", help="one model per row instead of three")
+    p.add_argument(
+        "--tol",
+        type=_number(0.0, low_open=True),
+        default=1e-6,
+        help="relative tolerance against finite differences (default 1e-6; the reference must agree to 1e-9)",
+    )
+
+
+def _targets(kind: str, k: int, m: int, rng: np.random.Generator) -> np.ndarray:
+    if kind == "real":
+        return rng.normal(size=(m, k))
+    if kind == "binary":
+        return rng.integers(0, 2, size=m).astype(np.float64)
+    if kind == "signs":
+        return rng.choice([-1.0, 1.0], size=m)
+    return rng.integers(0, k, size=m)
+
+
+def _swap(model: Any, values: Sequence[Any]) -> list[Any]:
+    """Put ``values`` in place of the model's parameter Values; return the old ones."""
+    old = []
+    it = iter(values)
+    for layer in model.layers:
+        for n in layer.neurons:
+            old.extend([*n.w, n.b])
+            n.w = [next(it) for _ in n.w]
+            n.b = next(it)
+    return old
+
+
+def _rel_err(a: np.ndarray, b: np.ndarray) -> float:
+    return float(np.max(np.abs(a - b) / np.maximum(1.0, np.abs(b)))) if a.size else 0.0
+
+
+def check_case(activation: str, loss: str, seed: int) -> tuple[float, float]:
+    """Max relative gradient error of the engine vs the NumPy reference and vs finite differences.
+
+    One random MLP (3 inputs, hidden layers 4 and 3, then the loss's output layer) on 5 random
+    samples as lanes.
+
+    Example:
+        >>> ref, fd = check_case("tanh", "mse", 0)
+        >>> ref < 1e-12, fd < 1e-6
+        (True, True)
+    """
+    from autograd_core import numerical_grad
+    from nn import MLP, reference
+    from nn import losses as _losses
+
+    rng = np.random.default_rng(seed)
+    k, out_act, kind = CHECK_LOSSES[loss]
+    model = MLP(3, [4, 3, k], activation=activation, output_activation=out_act, init="xavier_normal", seed=rng)
+    for p in model.parameters():  # non-zero biases, so every part of the formulas is exercised
+        p.data += 0.1 * float(rng.normal())
+    X = rng.normal(size=(5, 3))
+    t = _targets(kind, k, 5, rng)
+    loss_fn = _losses.get(loss)
+    model.zero_grad()
+    loss_fn(model(X), t).backward()
+    engine = np.array([p.grad for p in model.parameters()], dtype=np.float64)
+    _, dWs, dbs = reference.gradients(model, X, t, loss=loss)
+    ref = np.concatenate([np.column_stack([dW, db]).ravel() for dW, db in zip(dWs, dbs, strict=True)])
+
+    def f(*params: Any) -> Any:
+        old = _swap(model, params)
+        try:
+            return loss_fn(model(X), t)
+        finally:
+            _swap(model, old)
+
+    numeric = np.array(numerical_grad(f, *[p.data for p in model.parameters()], eps=1e-6), dtype=np.float64)
+    return _rel_err(engine, ref), _rel_err(engine, numeric)
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    """Cross-check the engine's gradients against the NumPy reference and finite differences.
+
+    Example:
+        >>> main(["check", "--quick"])  # doctest: +ELLIPSIS
+        activation  loss ...
+        all 56 rows pass ...
+        0
+    """
+    models = 1 if args.quick else 3
+    fd_tol, ref_tol = args.tol, REFERENCE_TOL
+    head = f"{'activation':<11} {'loss':<34} {'models':>6} {'vs reference':>13} {'vs finite diff':>15}  result"
+    print(head)
+    print("-" * len(head))
+    failures = 0
+    rows = 0
+    for activation in CHECK_ACTIVATIONS:
+        for loss in CHECK_LOSSES:
+            ref_err = fd_err = 0.0
+            for m in range(models):
+                r, f = check_case(activation, loss, args.seed * 1000 + m)
+                ref_err, fd_err = max(ref_err, r), max(fd_err, f)
+            ok = ref_err <= ref_tol and fd_err <= fd_tol
+            failures += not ok
+            rows += 1
+            print(
+                f"{activation:<11} {loss:<34} {models:>6} {ref_err:>13.1e} {fd_err:>15.1e}  {'pass' if ok else 'FAIL'}"
+            )
+    print("-" * len(head))
+    if failures:
+        print(f"{failures} of {rows} rows FAIL (tolerances: reference {ref_tol:g}, finite differences {fd_tol:g})")
+        return 1
+    print(
+        f"all {rows} rows pass (relative error at most {ref_tol:g} vs the reference, {fd_tol:g} vs finite differences)"
+    )
+    return 0
+
+
 COMMANDS: list[Command] = [
     Command(
         "graph",
@@ -159,6 +779,27 @@ COMMANDS: list[Command] = [
         GRAPH_EPILOG,
         _graph_arguments,
         cmd_graph,
+    ),
+    Command(
+        "train",
+        "train an MLP on a data set; write the model, the history and pictures",
+        TRAIN_EPILOG,
+        _train_arguments,
+        cmd_train,
+    ),
+    Command(
+        "demo",
+        "micrograd's moons demo in seconds: train, report, draw one neuron's backprop",
+        DEMO_EPILOG,
+        _demo_arguments,
+        cmd_demo,
+    ),
+    Command(
+        "check",
+        "cross-check the engine's gradients with the NumPy reference and finite differences",
+        CHECK_EPILOG,
+        _check_arguments,
+        cmd_check,
     ),
 ]
 
@@ -176,7 +817,14 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog=PROG,
         description="Pictures and checks of reverse-mode automatic differentiation (autograd-core).",
-        epilog='example:\n  backprop graph "tanh(x*w + b)" x=2 w=-3 b=6.88 -o neuron.svg',
+        epilog=(
+            "examples:\n"
+            '  backprop graph "tanh(x*w + b)" x=2 w=-3 b=6.88 -o neuron.svg\n'
+            "  backprop demo                       (train micrograd's moons demo, write ./backprop-demo/)\n"
+            "  backprop train --data moons --hidden 16,16 --epochs 100 --out runs/moons\n"
+            "  backprop check --quick\n"
+            "Each command has --help with more examples."
+        ),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     subs = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
@@ -218,6 +866,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     try:
         return args.run(args)
+    except BrokenPipeError:  # `backprop check | head`: the reader left; stop quietly
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
     except (AutogradError, OSError) as err:
         print(f"{PROG}: error: {_one_line(str(err)) or type(err).__name__}", file=sys.stderr)
         return EXIT_USAGE

@@ -122,13 +122,13 @@ def _names(order: list[Value]) -> dict[Value, str]:
 # --- the replay ------------------------------------------------------------------------------------
 
 
-def _real_backward(order: list[Value], root: Value) -> dict[Value, Any]:
+def _real_backward(order: list[Value], root: Value, seed: float = 1.0) -> dict[Value, Any]:
     """Gradients of one real backward() from ``root``; every node's grad is restored afterwards."""
     saved = [v.grad for v in order]
     try:
         for v in order:
             v.grad = 0.0
-        root.backward()
+        root.backward(seed)
         return {v: _raw(v.grad) for v in order}
     finally:
         for v, g in zip(order, saved, strict=True):
@@ -154,14 +154,21 @@ def _shares(node: Value, g: Any) -> list[tuple[Value, Any]]:
     return out
 
 
-def trace_backward(root: Value, precision: int = 4) -> list[Step]:
+def trace_backward(root: Value, precision: int = 4, grad: float = 1.0, of: str | None = None) -> list[Step]:
     """The backward pass from ``root`` as a list of steps (see the module docstring).
+
+    ``grad`` seeds the root's gradient (1 by default, as ``backward()``): pass dL/droot to show
+    part of a larger graph, whose rest has already been back-propagated; ``of`` names the
+    quantity differentiated in the captions (``"L"`` writes dL/dz; default: the root's label).
 
     Example:
         >>> from autograd_core import Value
         >>> x = Value(3.0, label="x"); y = x * x; y.label = "y"
         >>> steps = trace_backward(y); len(steps), steps[0].grads[x]
         (1, 6.0)
+        >>> z = x.tanh(); z.label = "a"          # a neuron's output; dL/da = 0.5 from the rest
+        >>> trace_backward(z, grad=0.5, of="L")[0].caption.splitlines()[0]
+        'tanh: dL/dx = dL/da · (1 − a²)'
     """
     if type(root) is not Value:
         raise VizError(f"trace_backward() needs a Value, got {type(root).__name__}")
@@ -174,17 +181,18 @@ def trace_backward(root: Value, precision: int = 4) -> list[Step]:
             f"{len(inner)} backward steps is too many to show (at most {MAX_STEPS}); "
             "draw part of the graph, e.g. one neuron's output"
         )
-    final = _real_backward(order, root)
+    seed = float(grad)
+    final = _real_backward(order, root, seed)
     names = _names(order)
     consumers: dict[Value, set[Value]] = {}
     for v in order:
         for p in v.parents:
             consumers.setdefault(p, set()).add(v)
     waiting = {v: len(consumers.get(v, ())) for v in order}
-    grads: dict[Value, Any] = {root: 1.0}
+    grads: dict[Value, Any] = {root: seed}
     finished = {root}
     steps = []
-    g_name = f"d{names[root] if root.label else 'L'}"
+    g_name = f"d{of or (names[root] if root.label else 'L')}"
     for node in reversed(order):
         if node.is_leaf:
             continue
@@ -246,8 +254,10 @@ def _caption(
     sym_parts, num_parts = [], []
     texts = RULE_TEXT.get(node.op)
     value_args = [(i, a) for i, a in enumerate(args) if type(a) is Value]
+    seen = set(had)
     for (i, a), (_, share) in zip(value_args, shares, strict=False):
-        eq = "+=" if a in had else "="
+        eq = "+=" if a in seen else "="  # x * x: the second share adds to the first
+        seen.add(a)
         target = f"{g_name}/d{names[a]}"
         if texts is not None:
             sym = _fill(texts[i], up, symbols)
@@ -275,9 +285,11 @@ def _grad_width(texts: list[str]) -> int:
     return int(6.3 * max(len(t) for t in texts)) + 10
 
 
-def _frames(root: Value, rankdir: str, precision: int, cluster: bool) -> Iterator[tuple[Step, graphviz.Digraph]]:
+def _frames(
+    root: Value, rankdir: str, precision: int, cluster: bool, grad: float = 1.0, of: str | None = None
+) -> Iterator[tuple[Step, graphviz.Digraph]]:
     mode = _check_args(rankdir, precision, "grad", 10**9)
-    steps = trace_backward(root, precision)
+    steps = trace_backward(root, precision, grad, of)
     order = topological_order(root)
     names = _names(order)
     sub = Subgraph(root, order)
@@ -362,9 +374,17 @@ def _frame_label(s: Step, total: int) -> str:
 
 
 def backprop_steps(
-    root: Value, rankdir: str = "LR", precision: int = 4, cluster: bool = True
+    root: Value,
+    rankdir: str = "LR",
+    precision: int = 4,
+    cluster: bool = True,
+    grad: float = 1.0,
+    of: str | None = None,
 ) -> Iterator[graphviz.Digraph]:
     """One ``graphviz.Digraph`` per backward step (see the module docstring for what each shows).
+
+    ``grad`` and ``of``: the root's seed gradient and the name of what is differentiated, as in
+    ``trace_backward``.
 
     Example:
         >>> from autograd_core import Value
@@ -374,7 +394,7 @@ def backprop_steps(
         >>> "step 1 of 2" in frames[0].source
         True
     """
-    for _, dg in _frames(root, rankdir, precision, cluster):
+    for _, dg in _frames(root, rankdir, precision, cluster, grad, of):
         yield dg
 
 
@@ -386,9 +406,18 @@ def _inline_svg(svg: str, k: int) -> str:
 
 
 def render_backprop(
-    root: Value, folder: str | Path, rankdir: str = "LR", precision: int = 4, cluster: bool = True
+    root: Value,
+    folder: str | Path,
+    rankdir: str = "LR",
+    precision: int = 4,
+    cluster: bool = True,
+    grad: float = 1.0,
+    of: str | None = None,
 ) -> Path:
     """Write ``step_001.svg``, ``step_002.svg``, ... and ``index.html`` (frames inlined) to ``folder``.
+
+    ``grad`` and ``of``: the root's seed gradient and the name of what is differentiated, as in
+    ``trace_backward`` (to step through one neuron of a network with dL/da from the rest).
 
     The page steps through the frames with buttons and the arrow keys (Home/End for the first
     and last), with the chain-rule caption of each step. Returns the path of ``index.html``.
@@ -404,7 +433,7 @@ def render_backprop(
     folder = Path(folder)
     frames = [
         (s, f"step_{s.index + 1:03d}.svg", pipe(dg, "svg").decode())
-        for s, dg in _frames(root, rankdir, precision, cluster)
+        for s, dg in _frames(root, rankdir, precision, cluster, grad, of)
     ]
     try:  # every frame is drawn before anything is written: a missing dot leaves no half-done folder
         folder.mkdir(parents=True, exist_ok=True)
