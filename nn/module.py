@@ -236,6 +236,9 @@ class Module:
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as f:
                 f.write(text + "\n")
+            umask = os.umask(0)
+            os.umask(umask)
+            os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes it private; a saved model is an ordinary file
             os.replace(tmp, path)
         except BaseException:
             with contextlib.suppress(OSError):

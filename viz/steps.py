@@ -473,11 +473,11 @@ button {{ font-size: 1em; padding: .25em .8em; margin-right: .3em; cursor: point
 The gradient of the highlighted node is final; it sends a share to each of its inputs along the red edges.
 Keys: &larr; / &rarr; previous / next, Home / End first / last, space play / pause.</p>
 <div id="bar">
-<button id="first" title="first (Home)">&#x23EE; first</button>
+<button id="first" title="first (Home)">&#x25C0;&#x25C0; first</button>
 <button id="prev" title="previous (&larr;)">&#x25C0; prev</button>
 <span id="counter"></span>
 <button id="next" title="next (&rarr;)">next &#x25B6;</button>
-<button id="last" title="last (End)">last &#x23ED;</button>
+<button id="last" title="last (End)">last &#x25B6;&#x25B6;</button>
 <button id="play" title="play / pause (space)">play</button>
 </div>
 {frames}
