@@ -72,9 +72,9 @@ class DotRows:
         db = G.sum(axis=1).tolist()
         for j, dw_row, dbj in zip(rows, dW, db):
             args = members[j]._args
-            for w, share in zip(args[:n], dw_row):
-                accumulate(w, share, False)
-            accumulate(args[n], dbj, False)
+            for w, share in zip(args[: n + 1], (*dw_row, dbj)):  # weights, then the bias
+                prev = w._grad
+                w._grad = share if prev is None else prev + share
         xs = members[rows[0]]._args[n + 1 : 2 * n + 1]
         for x, share in zip(xs, W.T @ G):
             if type(x) is Value:

@@ -162,10 +162,15 @@ def _propagate(node: Value, args: tuple[Any, ...], g: Any, create_graph: bool) -
         for i, a in enumerate(args):
             if type(a) is Value:
                 _accumulate(a, rules[i](g, out, *inputs), laned)
-    else:
-        for a, share in zip(args, fn.vjp(g, out, *inputs), strict=False):
+    elif laned:
+        for a, share in zip(args, fn.vjp(g, out, *inputs)):
             if type(a) is Value:
                 _accumulate(a, share, laned)
+    else:  # scalars: add the shares in place (sums and dot products over many parameters)
+        for a, share in zip(args, fn.vjp(g, out, *inputs)):
+            if type(a) is Value:
+                prev = a._grad
+                a._grad = share if prev is None else prev + share
 
 
 def _bad_lanes(node: Value, args: tuple[Any, ...], g: Any) -> Any:
