@@ -37,16 +37,21 @@ class DotRows:
     """The shared state of one layer's dot nodes: weights, stacked inputs, and the members seen
     by the backward pass in progress."""
 
-    __slots__ = ("W", "X", "members", "n", "present", "stamp", "waiting")
+    __slots__ = ("W", "X", "leaf_params", "members", "n", "present", "stamp", "waiting")
 
-    def __init__(self, W: ndarray, X: ndarray, n: int) -> None:
+    def __init__(self, W: ndarray, X: ndarray, n: int, leaf_params: bool) -> None:
         self.W = W  # (rows, n) weights as they were in the forward pass
         self.X = X  # (n, lanes) inputs, stacked
         self.n = n
+        self.leaf_params = leaf_params  # weights and biases are leaves: backward need not walk them
         self.members: list[Value] = []
         self.present: list[int] = []
         self.stamp: object = None
         self.waiting = 0
+
+    def inputs_of(self, node: Value) -> tuple[Any, ...]:
+        """The arguments of member ``node`` that the backward walk must visit."""
+        return node._args[self.n + 1 :] if self.leaf_params else node._args
 
     def enlist(self, row: int, stamp: object) -> None:
         """Note that member ``row`` takes part in the backward pass ``stamp``."""
@@ -68,7 +73,10 @@ class DotRows:
         lanes = self.X.shape[1]
         G = np.stack([_grad_or_zeros(members[j], lanes) for j in rows])
         W = self.W[rows] if len(rows) != len(members) else self.W
-        dW = (G @ self.X.T).tolist()
+        dW = G @ self.X.T
+        if not np.all(np.isfinite(dW)):  # weights skip the leaf check of backward: check here
+            raise FloatingPointError("a weight gradient of a fused layer is not finite")
+        dW = dW.tolist()
         db = G.sum(axis=1).tolist()
         for j, dw_row, dbj in zip(rows, dW, db):
             args = members[j]._args
@@ -122,7 +130,8 @@ def dot_rows(weights: Sequence[Sequence[Value]], biases: Sequence[Value], xs: Se
     if fused is None:
         return [apply(ops.DOT, *w, b, *items, 1.0) for w, b in zip(rows, biases)]
     W, X, Z = fused
-    group = DotRows(W, X, n)
+    leaf_params = not any(p._args for w in rows for p in w) and not any(p._args for p in biases)
+    group = DotRows(W, X, n, leaf_params)
     for j, (w, b) in enumerate(zip(rows, biases)):
         node = Value.__new__(Value)
         node.data = Z[j]

@@ -12,13 +12,13 @@ from __future__ import annotations
 import contextlib
 import math
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from .errors import AnomalyError, DomainError, ShapeError
+from .errors import AnomalyError, DomainError, OperandTypeError, ShapeError
 from .ops import describe
 from .value import Value, _op_chain, _state, as_data
 
@@ -35,7 +35,14 @@ def topological_order(root: Value) -> list[Value]:
         >>> [v.op for v in topological_order(y)]
         ['', '*', 'exp']
     """
+    return _walk(root)
+
+
+def _walk(root: Value, leaves: list[Value] | None = None) -> list[Value]:
+    """Depth-first, iterative. With a ``leaves`` list the leaves below ``root`` go there and
+    only interior nodes are returned (what backward needs); else everything comes in order."""
     order: list[Value] = []
+    leaf_out = order if leaves is None else leaves
     seen = {root}
     stack = [(root, iter(root._args))]
     while stack:
@@ -44,9 +51,12 @@ def topological_order(root: Value) -> list[Value]:
             if type(a) is Value and a not in seen:
                 seen.add(a)
                 if not a._args:  # a leaf: done at once, no trip through the stack
-                    order.append(a)
+                    leaf_out.append(a)
                     continue
-                stack.append((a, iter(a._args)))
+                if leaves is not None and a._group is not None:  # a fused layer's weights: its own business
+                    stack.append((a, iter(a._group[0].inputs_of(a))))
+                else:
+                    stack.append((a, iter(a._args)))
                 break
         else:
             stack.pop()
@@ -77,7 +87,8 @@ def backward(root: Value, grad: Any = None, create_graph: bool = False) -> None:
     if create_graph and type(grad) is not Value:
         grad = Value(grad)
 
-    order = topological_order(root)
+    leaves: list[Value] = []
+    order = _walk(root, leaves)  # interior nodes (and root), parents first
     stamp = object()
     for node in order:
         if node._args:  # intermediate nodes start afresh; leaves accumulate
@@ -112,14 +123,14 @@ def backward(root: Value, grad: Any = None, create_graph: bool = False) -> None:
                 ) from None
             if check:
                 _check_grads(node, args)
-    _check_leaf_grads(order)
+    _check_leaf_grads(leaves)
 
 
-def _check_leaf_grads(order: list[Value]) -> None:
+def _check_leaf_grads(leaves: list[Value]) -> None:
     """Plain float arithmetic overflows to inf silently (lanes raise above): catch it at the leaves."""
-    for node in order:
+    for node in leaves:
         g = node._grad
-        if not node._args and type(g) is float and not math.isfinite(g):
+        if type(g) is float and not math.isfinite(g):
             name = f"node '{node.label}'" if node.label else "a leaf"
             raise DomainError(
                 f"backward: the gradient of {name} is {g} (a float overflowed or became NaN on the way back); "
@@ -211,14 +222,19 @@ def _check_grads(node: Value, args: tuple[Any, ...]) -> None:
                 )
 
 
-def zero_grad(root: Value) -> None:
-    """Clear the gradient of ``root`` and every node it depends on.
+def zero_grad(root: Value | Iterable[Value]) -> None:
+    """Clear the gradient of ``root`` and every node it depends on, or of each Value given.
 
     Example:
         >>> x = Value(3.0); (x * x).backward(); zero_grad(x); x.grad
         0.0
+        >>> w = Value(2.0); (w * x).backward(); zero_grad([w, x]); w.grad, x.grad
+        (0.0, 0.0)
     """
-    for node in topological_order(root):
+    nodes = topological_order(root) if type(root) is Value else root
+    for node in nodes:
+        if type(node) is not Value:
+            raise OperandTypeError(f"zero_grad(): expected Values, got {type(node).__name__}")
         node._grad = None
 
 

@@ -37,7 +37,7 @@ from typing import Any
 
 import numpy as np
 
-from autograd_core import Value
+from autograd_core import Value, zero_grad
 
 from .errors import ModelFileError, StateDictError
 
@@ -126,8 +126,7 @@ class Module:
             >>> [p.grad for p in n.parameters()]
             [0.0, 0.0, 0.0]
         """
-        for p in self.parameters():
-            p.grad = 0.0
+        zero_grad(self.parameters())
 
     def num_parameters(self) -> int:
         """How many parameters (numbers) the model has.

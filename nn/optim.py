@@ -29,7 +29,7 @@ from typing import Any
 
 import numpy as np
 
-from autograd_core import Value
+from autograd_core import Value, zero_grad
 
 from .errors import ConfigError
 
@@ -124,8 +124,7 @@ class Optimizer:
             >>> w = Value(2.0); (w * w).backward(); opt = SGD([w]); opt.zero_grad(); w.grad
             0.0
         """
-        for p in self.params:
-            p.grad = 0.0
+        zero_grad(self.params)
 
     def step(self) -> None:
         """Update every parameter in place from its current ``.grad``.
