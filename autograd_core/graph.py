@@ -111,7 +111,8 @@ def backward(root: Value, grad: Any = None, create_graph: bool = False) -> None:
                     continue
                 if g is None:
                     continue
-                if type(g) is float and len(args) <= 2 and node._fn.rules is not None:
+                # one input keeps its shape (no lane sums to do); two floats give a float
+                if node._fn.rules is not None and not create_graph and (len(args) == 1 or type(g) is float):
                     _propagate_scalar(node._fn.rules, args, g, node.data)
                 else:
                     _propagate(node, args, g, create_graph)
@@ -139,7 +140,7 @@ def _check_leaf_grads(leaves: list[Value]) -> None:
 
 
 def _propagate_scalar(rules: tuple[Any, ...], args: tuple[Any, ...], g: float, out: float) -> None:
-    """``_propagate`` for a one- or two-input op on floats: the hot path of per-sample graphs."""
+    """``_propagate`` without lane sums: one-input ops, and two-input ops on floats (the hot path)."""
     if len(args) == 1:
         (a,) = args
         share = rules[0](g, out, a.data)

@@ -66,9 +66,9 @@ def data_of(x: Any) -> Any:
 
 
 def _step(x: Any) -> Any:
-    """1 where x > 0, else 0: a constant mask (relu's derivative)."""
+    """1 where x > 0, else 0: a constant mask (relu's derivative; a bool array on lanes)."""
     d = data_of(x)
-    return (d > 0).astype(float) if type(d) is ndarray else float(d > 0)
+    return d > 0 if type(d) is ndarray else float(d > 0)
 
 
 def _sign(x: Any) -> Any:

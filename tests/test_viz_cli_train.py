@@ -38,9 +38,9 @@ def svg_text(path: Path) -> str:
     return path.read_text().replace("&#45;", "-")
 
 
-def test_commands_are_registered_without_bench():
+def test_every_command_is_registered_with_an_example():
     names = [c.name for c in COMMANDS]
-    assert names == ["graph", "train", "demo", "check"]
+    assert names == ["graph", "train", "demo", "check", "bench"]
     assert all(c.epilog.startswith("example") and "backprop " + c.name in c.epilog for c in COMMANDS)
 
 

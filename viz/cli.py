@@ -27,6 +27,8 @@ import numpy as np
 
 from autograd_core import AutogradError
 
+from . import bench
+
 PROG = "backprop"
 EXIT_USAGE = 2
 
@@ -801,6 +803,7 @@ COMMANDS: list[Command] = [
         _check_arguments,
         cmd_check,
     ),
+    Command("bench", bench.HELP, bench.EPILOG, bench.add_arguments, bench.command),
 ]
 
 
