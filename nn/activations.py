@@ -35,6 +35,7 @@ import autograd_core as ag
 from autograd_core import OperandTypeError, Value
 
 from .errors import ConfigError
+from .names import ACTIVATION_ALIASES
 
 Activation = Callable[[Any], Any]
 
@@ -152,7 +153,7 @@ _FUNCTIONS: dict[str, Activation] = {
     "elu": elu,
     "softmax": softmax,
 }
-ALIASES: dict[str, str] = {"identity": "linear", "logistic": "sigmoid"}
+ALIASES: dict[str, str] = ACTIVATION_ALIASES
 NAMES: tuple[str, ...] = tuple(sorted([*_FUNCTIONS, *ALIASES]))
 _BY_FUNCTION = {fn: name for name, fn in _FUNCTIONS.items()}
 

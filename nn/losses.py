@@ -52,6 +52,7 @@ import autograd_core as ag
 from autograd_core import OperandTypeError, ShapeError, Value
 
 from .errors import ConfigError
+from .names import LOSS_ALIASES
 
 EPS = 1e-12
 Pred = Value | Sequence[Value]
@@ -395,19 +396,7 @@ _LOSSES: dict[str, LossFn] = {
     "categorical_cross_entropy": categorical_cross_entropy,
     "hinge": hinge,
 }
-_ALIASES = {
-    "mean_squared_error": "mse",
-    "l2": "mse",
-    "mean_absolute_error": "mae",
-    "l1": "mae",
-    "bce": "binary_cross_entropy",
-    "log_loss": "binary_cross_entropy",
-    "bce_with_logits": "binary_cross_entropy_with_logits",
-    "ce": "cross_entropy",
-    "softmax_cross_entropy": "cross_entropy",
-    "nll": "categorical_cross_entropy",
-    "max_margin": "hinge",
-}
+_ALIASES = LOSS_ALIASES
 NAMES: tuple[str, ...] = tuple(sorted([*_LOSSES, *_ALIASES]))
 
 

@@ -31,6 +31,8 @@ from typing import Any
 
 import numpy as np
 
+from .names import ACTIVATION_ALIASES, LOSS_ALIASES
+
 __all__ = [
     "ACTIVATIONS",
     "LOSSES",
@@ -45,21 +47,7 @@ __all__ = [
 EPS = 1e-12
 LEAKY_SLOPE = 0.01
 ELU_ALPHA = 1.0
-_ALIASES = {
-    "identity": "linear",
-    "logistic": "sigmoid",
-    "mean_squared_error": "mse",
-    "l2": "mse",
-    "mean_absolute_error": "mae",
-    "l1": "mae",
-    "bce": "binary_cross_entropy",
-    "log_loss": "binary_cross_entropy",
-    "bce_with_logits": "binary_cross_entropy_with_logits",
-    "ce": "cross_entropy",
-    "softmax_cross_entropy": "cross_entropy",
-    "nll": "categorical_cross_entropy",
-    "max_margin": "hinge",
-}
+_ALIASES = {**ACTIVATION_ALIASES, **LOSS_ALIASES}
 ACTIVATIONS = ("linear", "sigmoid", "tanh", "relu", "leaky_relu", "softplus", "elu", "softmax")
 LOSSES = (
     "mse",
