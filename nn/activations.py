@@ -120,15 +120,15 @@ def softplus(x: Any) -> Any:
 def elu(x: Any, alpha: float = 1.0) -> Any:
     """Exponential linear unit: z for z > 0, alpha * (e**z - 1) otherwise.
 
-    Composed as relu(z) + alpha * (exp(min(z, 0)) - 1): exp only ever sees z <= 0, so it
-    never overflows, and every piece is differentiable (at z = 0 the engine's min splits the
-    tie, giving the derivative 0.5 * alpha there).
+    Composed as relu(z) + alpha * (exp(z - relu(z)) - 1): z - relu(z) = min(z, 0), so exp
+    never overflows, and at z = 0 the derivative is alpha (relu'(0) = 0), as in PyTorch.
 
     Example:
         >>> round(elu(Value(-1.0)).data, 6), elu(Value(2.0)).data
         (-0.632121, 2.0)
     """
-    return ag.relu(x) + alpha * (ag.exp(ag.minimum(x, 0.0)) - 1.0)
+    positive = ag.relu(x)
+    return positive + alpha * (ag.exp(x - positive) - 1.0)
 
 
 def softmax(xs: Sequence[Any]) -> list[Value]:

@@ -284,9 +284,12 @@ class _BaseMLP:
 
     def _check_X(self, X: Any, fitting: bool) -> np.ndarray:
         try:
-            arr = np.asarray(X, dtype=np.float64)
+            raw = np.asarray(X)
+            if raw.dtype.kind == "c":  # NumPy would drop the imaginary part with only a warning
+                raise TypeError
+            arr = raw.astype(np.float64)
         except (TypeError, ValueError):
-            raise ConfigError(f"{type(self).__name__}: X must be a 2-D array of numbers") from None
+            raise ConfigError(f"{type(self).__name__}: X must be a 2-D array of real numbers") from None
         if arr.ndim != 2 or arr.shape[0] == 0 or arr.shape[1] == 0:
             raise ConfigError(
                 f"{type(self).__name__}: X must be a non-empty 2-D array (n_samples, n_features), got shape "
@@ -507,6 +510,11 @@ class MLPClassifier(_BaseMLP):
             labels = labels[:, 0]
         if labels.ndim != 1 or len(labels) != len(Xa):
             raise ConfigError(f"MLPClassifier: y must be 1-D with {len(Xa)} labels, got shape {labels.shape}")
+        if labels.dtype.kind == "f" and not np.all(labels == np.round(labels)):
+            raise ConfigError(
+                "MLPClassifier: Unknown label type: continuous (y holds non-integer numbers); "
+                "use MLPRegressor for regression"
+            )
         classes, codes = np.unique(labels, return_inverse=True)
         if len(classes) < 2:
             raise ConfigError(f"MLPClassifier: needs samples of at least 2 classes, got only {classes.tolist()}")

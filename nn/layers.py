@@ -31,7 +31,7 @@ from typing import Any
 
 import numpy as np
 
-from autograd_core import OperandTypeError, ShapeError, Value, apply, ops
+from autograd_core import DomainError, OperandTypeError, ShapeError, Value, apply, ops
 from autograd_core.fused import dot_rows
 
 from . import activations as acts
@@ -147,7 +147,7 @@ def _prepare(x: Any, nin: int, who: str) -> list[Any]:
             elif tv is float or (isinstance(v, numbers.Real) and tv is not bool):
                 v = float(v)
                 if not math.isfinite(v):
-                    raise ShapeError(f"{who}: input {i} is not finite ({v!r})")
+                    raise DomainError(f"{who}: input {i} is not finite ({v!r})")
             else:
                 raise OperandTypeError(f"{who}: input {i} is a {tv.__name__}; expected {_expected(nin)}")
             out.append(v)
@@ -169,14 +169,14 @@ def _prepare_array(x: Any, nin: int, who: str) -> list[Any]:
             raise ShapeError(f"{who}: got a 1-D array of length {arr.shape[0]}, expected {_expected(nin)}")
         bad = ~np.isfinite(arr)
         if bad.any():
-            raise ShapeError(f"{who}: input {int(np.flatnonzero(bad)[0])} is not finite")
+            raise DomainError(f"{who}: input {int(np.flatnonzero(bad)[0])} is not finite")
         return arr.tolist()
     if arr.ndim != 2 or arr.shape[1] != nin or arr.shape[0] == 0:
         raise ShapeError(f"{who}: got an array of shape {arr.shape}, expected {_expected(nin)}")
     bad = ~np.isfinite(arr)
     if bad.any():
         row, col = np.argwhere(bad)[0]
-        raise ShapeError(f"{who}: X[{row}, {col}] is not finite ({float(arr[row, col])!r})")
+        raise DomainError(f"{who}: X[{row}, {col}] is not finite ({float(arr[row, col])!r})")
     return list(np.ascontiguousarray(arr.T))  # row j of X.T: feature j over the batch, contiguous
 
 

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import itertools
 import json
 import math
 import numbers
@@ -180,7 +181,10 @@ class Module:
                 raise StateDictError(
                     f"state dict: parameter {name!r} must be a number, got {type(v).__name__} {v!r:.40}"
                 )
-            v = float(v)
+            try:
+                v = float(v)
+            except OverflowError:  # an integer beyond float64's range
+                v = math.inf
             if not math.isfinite(v):
                 raise StateDictError(f"state dict: parameter {name!r} is not finite ({v!r})")
             new.append((p, v))
@@ -265,6 +269,11 @@ class Module:
             kind = cfg.get("type")
             if kind != self_or_cls.__name__:
                 raise ModelFileError(f"{path}: config: the file holds a {kind!r}, not a {self_or_cls.__name__!r}")
+            implied = _implied_parameter_count(cfg)
+            if implied is not None and implied != len(doc["state"]):  # before building a huge model
+                raise ModelFileError(
+                    f"{path}: config describes {implied} parameters but the state holds {len(doc['state'])}"
+                )
             try:
                 model = self_or_cls.from_config(cfg)
             except ModelFileError as err:
@@ -282,6 +291,15 @@ class Module:
         except StateDictError as err:
             raise ModelFileError(f"{path}: {err}") from None
         return model
+
+
+def _implied_parameter_count(cfg: Mapping[str, Any]) -> int | None:
+    """Parameters a Neuron, Layer or MLP config describes (None when its sizes are not ints)."""
+    nin, nout, nouts = cfg.get("nin"), cfg.get("nout", 1), cfg.get("nouts")
+    sizes = [nin, *nouts] if isinstance(nouts, list) else [nin, nout]
+    if len(sizes) < 2 or not all(type(n) is int and n > 0 for n in sizes):
+        return None  # from_config names the problem
+    return sum((n_in + 1) * n_out for n_in, n_out in itertools.pairwise(sizes))
 
 
 def _reject_constant(name: str) -> Any:

@@ -11,8 +11,7 @@ but the weights::
     dZ_{l-1} = W_l^T dZ_l * g_{l-1}'(Z_{l-1})
 
 The loss definitions match ``nn.losses`` exactly (see its table), including the clipping of
-probabilities and the engine's conventions at kinks: relu'(0) = 0, |x|'(0) = 0, and the
-elu's min(z, 0) splitting its tie at z = 0.
+probabilities and the conventions at kinks: relu'(0) = 0, |x|'(0) = 0, elu'(0) = alpha (PyTorch's).
 
 Example:
     >>> import numpy as np
@@ -116,7 +115,7 @@ def activation_derivative(name: str, Z: np.ndarray, A: np.ndarray) -> np.ndarray
     if name == "softplus":
         return _sigmoid(Z)
     if name == "elu":
-        return np.where(Z > 0, 1.0, ELU_ALPHA * np.exp(np.minimum(Z, 0.0)) * np.where(Z == 0, 0.5, 1.0))
+        return np.where(Z > 0, 1.0, ELU_ALPHA * np.exp(np.minimum(Z, 0.0)))  # alpha at 0, as PyTorch
     raise ValueError("reference: softmax has no elementwise derivative; its backward uses the Jacobian")
 
 

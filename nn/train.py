@@ -73,6 +73,25 @@ class DivergenceError(AutogradError, ArithmeticError):
 # --- History ------------------------------------------------------------------------------
 
 
+def layer_grad_norms(model: Any) -> dict[str, float]:
+    """The L2 norm of the current gradients of every layer's parameters: {'L0': ..., 'L1': ...}.
+
+    A model without layers gives {'all': ...}.
+
+    Example:
+        >>> from nn import MLP, losses
+        >>> model = MLP(2, [3, 1], seed=0)
+        >>> losses.mse(model([1.0, 2.0]), 1.0).backward()
+        >>> sorted(layer_grad_norms(model))
+        ['L0', 'L1']
+    """
+    layers = getattr(model, "layers", None)
+    groups = [(f"L{i}", layer.parameters()) for i, layer in enumerate(layers)] if layers else None
+    if groups is None:
+        groups = [("all", list(model.parameters()))]
+    return {name: math.sqrt(sum(float(np.sum(np.square(p.grad))) for p in params)) for name, params in groups}
+
+
 @dataclass
 class History:
     """What ``fit`` records, one entry per epoch.
@@ -84,6 +103,8 @@ class History:
         val_metrics: metric name -> per-epoch values on the validation set.
         seconds: wall-clock time of every epoch.
         lr: the learning rate used in every epoch.
+        grad_norms: per epoch, the L2 norm of each layer's gradients after its last mini-batch,
+            as {'L0': ..., 'L1': ...} (vanishing gradients show as early layers falling to 0).
         best_epoch: index of the best epoch (lowest monitored loss) when early stopping is on.
         stopped_early: True if training stopped before ``epochs`` (early stopping, schedule or callback).
 
@@ -99,6 +120,7 @@ class History:
     val_metrics: dict[str, list[float]] = field(default_factory=dict)
     seconds: list[float] = field(default_factory=list)
     lr: list[float] = field(default_factory=list)
+    grad_norms: list[dict[str, float]] = field(default_factory=list)
     best_epoch: int | None = None
     stopped_early: bool = False
 
@@ -132,6 +154,7 @@ class History:
             "val_metrics": {k: clean(v) for k, v in self.val_metrics.items()},
             "seconds": clean(self.seconds),
             "lr": clean(self.lr),
+            "grad_norms": [dict(zip(d, clean(d.values()))) for d in self.grad_norms],
             "best_epoch": self.best_epoch,
             "stopped_early": self.stopped_early,
         }
@@ -461,7 +484,7 @@ def fit(
         >>> model = MLP(2, [8, 1], seed=0)
         >>> h = fit(model, X, y, loss="hinge", lr=0.1, epochs=5, batch_size=None, progress=False)
         >>> h.epochs, sorted(h.to_dict())[:3]
-        (5, ['best_epoch', 'epochs', 'loss'])
+        (5, ['best_epoch', 'epochs', 'grad_norms'])
     """
     name = _loss_name(loss)
     loss_fn = _losses.get(loss)
@@ -575,6 +598,7 @@ def fit(
                 for m in metric_names:
                     logs["val_" + m] = METRICS[m](vraw, yv, thr)
                     history.val_metrics[m].append(logs["val_" + m])
+            history.grad_norms.append(layer_grad_norms(model))
             history.seconds.append(time.perf_counter() - start)
             logs["seconds"] = history.seconds[-1]
 

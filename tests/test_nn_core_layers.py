@@ -8,7 +8,7 @@ import warnings
 import numpy as np
 import pytest
 
-from autograd_core import AutogradError, OperandTypeError, ShapeError, Value, topological_order
+from autograd_core import AutogradError, DomainError, OperandTypeError, ShapeError, Value, topological_order
 from nn import MLP, ConfigError, Layer, Neuron, losses, reference
 from nn.layers import init_weights, resolve_init
 
@@ -356,8 +356,8 @@ def test_bad_architecture(nin, nouts) -> None:
         (1.0, OperandTypeError, "unsupported input type float"),
         (["a", 1.0], OperandTypeError, "input 0 is a str"),
         ([1.0, None], OperandTypeError, "input 1 is a NoneType"),
-        ([1.0, float("nan")], ShapeError, "input 1 is not finite"),
-        (np.array([[1.0, np.inf]]), ShapeError, r"X\[0, 1\] is not finite"),
+        ([1.0, float("nan")], DomainError, "input 1 is not finite"),
+        (np.array([[1.0, np.inf]]), DomainError, r"X\[0, 1\] is not finite"),
         (np.array([["a", "b"]]), OperandTypeError, "must hold numbers"),
         ([Value(np.ones(3)), Value(np.ones(4))], ShapeError, "different lane counts"),
     ],
@@ -413,3 +413,15 @@ def test_value_inputs_receive_gradients_and_no_grad_inference() -> None:
     with no_grad():
         y = model(np.ones((5, 2)))
     assert y.is_leaf and y.lanes == 5
+
+
+def test_elu_derivative_is_alpha_at_zero_and_exact_elsewhere() -> None:
+    from autograd_core import grad
+    from nn.activations import elu
+
+    for alpha in (1.0, 0.5):
+        assert grad(lambda v, a=alpha: elu(v, a))(0.0) == alpha  # PyTorch's convention at the kink
+        for z in (-2.0, -1e-3, 1e-3, 3.0):
+            want = 1.0 if z > 0 else alpha * math.exp(z)
+            assert grad(lambda v, a=alpha: elu(v, a))(z) == pytest.approx(want, rel=1e-12)
+    assert elu(Value(-800.0)).data == -1.0  # exp only sees min(z, 0): no overflow

@@ -251,3 +251,11 @@ def test_digits_classifier_quick():
     X_tr, y_tr, X_te, y_te = X[:1000], y[:1000], X[1000:], y[1000:]
     clf = MLPClassifier((32,), learning_rate_init=0.01, batch_size=32, max_iter=3, random_state=0).fit(X_tr, y_tr)
     assert clf.score(X_te, y_te) > 0.85
+
+
+def test_complex_X_and_continuous_labels_are_refused():
+    X = np.random.default_rng(0).random((20, 2))
+    with pytest.raises(ValueError, match="real numbers"):
+        MLPClassifier((4,), max_iter=2).fit(X + 0j, np.arange(20) % 2)
+    with pytest.raises(ValueError, match="Unknown label type: continuous"):
+        MLPClassifier((4,), max_iter=2).fit(X, np.linspace(0, 1, 20))

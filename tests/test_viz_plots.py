@@ -162,8 +162,12 @@ def test_gradient_norms_from_recorder_model_and_dicts(trained, tmp_path):
     plots.gradient_norms(model, tmp_path / "bars.png")
     assert png_size(tmp_path / "bars.png")[1] == 360
     plots.gradient_norms([{"L0": 1.0, "L1": 0.0}])  # a zero norm: linear axis, no error
-    with pytest.raises(VizError, match="GradientNormRecorder"):
-        plots.gradient_norms(history)
+    # fit records the same norms in its History: the recorder and the History agree
+    assert history.grad_norms == rec.norms
+    fig = plots.gradient_norms(history, tmp_path / "h.png")
+    assert [line.get_label() for line in fig.axes[0].lines] == ["L0", "L1", "L2"]
+    with pytest.raises(VizError, match="no epochs"):
+        plots.gradient_norms(type(history)())
 
 
 def test_matplotlib_missing_is_a_clear_import_error(tmp_path):

@@ -19,7 +19,7 @@ Example:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +43,8 @@ class NeuronView:
         name: the neuron, e.g. 'L0.N3'.
         a: its output node; z: its pre-activation; loss: the sample's loss L.
         subgraph: the neuron's nodes and L, to draw.
+        inputs: the neuron's inputs; other_neurons: how many other neurons of the layer read
+            them too (their shares are part of each input's gradient).
 
     Example:
         >>> from nn import MLP
@@ -56,6 +58,8 @@ class NeuronView:
     z: Value
     loss: Value
     subgraph: Subgraph
+    inputs: list[Value] = field(default_factory=list)
+    other_neurons: int = 0
 
     def digraph(self, **draw_kw: Any) -> graphviz.Digraph:
         """The picture: the neuron's nodes, then a dashed edge 'rest of the network' into L.
@@ -77,6 +81,28 @@ class NeuronView:
             fontcolor="#495057",
             fontsize="10",
         )
+        if self.other_neurons and self.inputs:
+            # an input's gradient also holds the shares of the layer's other neurons: say so
+            dg.node(
+                "others",
+                f"{self.other_neurons} other neuron{'s' if self.other_neurons != 1 else ''} of this layer",
+                shape="note",
+                style="dashed",
+                color="#868e96",
+                fontcolor="#495057",
+                fontsize="10",
+            )
+            for x in self.inputs:
+                dg.edge(ids[x], "others", style="dashed", color="#868e96", arrowhead="none")
+            dg.node(
+                "others_note",
+                "an input's grad sums its shares from every neuron it feeds;\n"
+                "this neuron's share is in its step-by-step page",
+                shape="plaintext",
+                fontcolor="#495057",
+                fontsize="10",
+            )
+            dg.edge("others", "others_note", style="invis")
         return dg
 
     def render(self, path: str | Path, **draw_kw: Any) -> Path:
@@ -194,4 +220,5 @@ def neuron_view(
     if L is not a:
         cut.add(L)
         nodes = [*nodes, L]
-    return NeuronView(prefix, a, z, L, Subgraph(L, nodes, cut))
+    inputs_in_order = [v for v in nodes if v in inputs]
+    return NeuronView(prefix, a, z, L, Subgraph(L, nodes, cut), inputs_in_order, count - 1)

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from autograd_core import Value, no_grad
+from nn.train import layer_grad_norms
 
 from .graph import VizError
 
@@ -447,27 +448,6 @@ def loss_surface(
 # --- gradient norms -----------------------------------------------------------------------------
 
 
-def layer_grad_norms(model: Any) -> dict[str, float]:
-    """The L2 norm of the current gradients of every layer's parameters: {'L0': ..., 'L1': ...}.
-
-    Example:
-        >>> from nn import MLP, losses
-        >>> model = MLP(2, [3, 1], seed=0)
-        >>> losses.mse(model([1.0, 2.0]), 1.0).backward()
-        >>> sorted(layer_grad_norms(model))
-        ['L0', 'L1']
-    """
-    layers = getattr(model, "layers", None)
-    groups = [(f"L{i}", layer.parameters()) for i, layer in enumerate(layers)] if layers else None
-    if groups is None:
-        groups = [("all", list(model.parameters()))]
-    out = {}
-    for name, params in groups:
-        total = sum(float(np.sum(np.square(p.grad))) for p in params)
-        out[name] = math.sqrt(total)
-    return out
-
-
 class GradientNormRecorder:
     """A ``fit`` callback that records each layer's gradient norm after every epoch.
 
@@ -506,9 +486,9 @@ def gradient_norms(source: Any, path: str | Path | None = None, log: bool = True
     ``log`` puts the per-epoch lines on a logarithmic axis (the bars are always linear).
 
     ``source``: a model (its parameters' current ``.grad``, e.g. right after ``backward()``), a
-    ``GradientNormRecorder`` used as a ``fit`` callback, or a list of per-epoch dicts
-    {layer name: norm}. A ``History`` alone does not hold per-layer norms: record them with a
-    ``GradientNormRecorder``. Vanishing gradients show as lines falling towards 0 in early layers.
+    ``History`` from ``fit`` (it records them every epoch), a ``GradientNormRecorder`` used as
+    a ``fit`` callback, or a list of per-epoch dicts {layer name: norm}. Vanishing gradients
+    show as lines falling towards 0 in early layers.
 
     Example:
         >>> fig = gradient_norms([{"L0": 0.5, "L1": 1.0}, {"L0": 0.2, "L1": 0.4}])
@@ -522,11 +502,10 @@ def gradient_norms(source: Any, path: str | Path | None = None, log: bool = True
         series = None
     elif isinstance(source, (list, tuple)) and all(isinstance(d, Mapping) for d in source):
         series = list(source)
-    elif hasattr(source, "to_dict"):
-        raise VizError(
-            "gradient_norms(): a History holds no per-layer gradient norms; record them with "
-            "fit(..., callbacks=[rec := GradientNormRecorder(model)]) and pass rec"
-        )
+    elif isinstance(getattr(source, "grad_norms", None), list):  # a History from fit
+        series = source.grad_norms
+        if not series:
+            raise VizError("gradient_norms(): this History holds no epochs yet")
     else:
         raise VizError(
             f"gradient_norms() needs a model, a GradientNormRecorder or a list of dicts, got {type(source).__name__}"
