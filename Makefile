@@ -25,12 +25,13 @@ $(STAMP): pyproject.toml
 # Debian's graphviz provides the `dot` program that renders the pictures.
 graphviz:
 	@if ! command -v dot >/dev/null 2>&1; then \
-		if command -v apt-get >/dev/null 2>&1; then \
-			SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		if [ "$$(id -u)" = 0 ]; then SUDO=""; elif command -v sudo >/dev/null 2>&1; then SUDO=sudo; else SUDO=none; fi; \
+		if command -v apt-get >/dev/null 2>&1 && [ "$$SUDO" != none ]; then \
 			echo "installing Debian's graphviz for the dot program"; \
 			$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq graphviz >/dev/null; \
 		else \
-			echo "warning: graphviz's dot program is missing; install it to render pictures"; \
+			echo "warning: graphviz's dot program is missing and cannot be installed here;"; \
+			echo "         install it (sudo apt-get install graphviz) to render pictures"; \
 		fi; \
 	fi
 

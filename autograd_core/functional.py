@@ -13,13 +13,15 @@ Example:
 
 from __future__ import annotations
 
+import functools
+import numbers
 from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 
 from .errors import GradcheckError, OperandTypeError, ShapeError
-from .graph import no_grad
+from .graph import enable_grad, no_grad
 from .value import Value, as_data
 
 ndarray = np.ndarray
@@ -35,14 +37,27 @@ def _argnums(argnums: Argnums, nargs: int) -> tuple[int, ...]:
 
 
 def _leaves(args: Sequence[Any], nums: tuple[int, ...]) -> tuple[list[Any], list[Value]]:
-    """Wrap the differentiated arguments in fresh leaves; the rest pass through as given."""
+    """Wrap the differentiated arguments in fresh leaves. The other numbers and arrays become
+    Values too (so ``f`` may call Value methods on any argument); anything else passes through."""
     call = list(args)
-    leaves = []
-    for i in nums:
-        data = args[i].data if type(args[i]) is Value else as_data(args[i], f"argument {i}")
+    for i, arg in enumerate(args):
+        if i in nums or type(arg) is Value or isinstance(arg, (numbers.Real, np.ndarray)):
+            data = arg.data if type(arg) is Value else as_data(arg, f"argument {i}")
+        else:
+            continue
         call[i] = Value(data, label=f"arg{i}")
-        leaves.append(call[i])
-    return call, leaves
+    return call, [call[i] for i in nums]
+
+
+def _recording(run: Callable[..., Any]) -> Callable[..., Any]:
+    """Differentiate even when called inside ``no_grad()``."""
+
+    @functools.wraps(run)
+    def recorded(*args: Any) -> Any:
+        with enable_grad():
+            return run(*args)
+
+    return recorded
 
 
 def _scalar(out: Any, what: str) -> Any:
@@ -69,6 +84,7 @@ def value_and_grad(f: Callable[..., Any], argnums: Argnums = 0) -> Callable[...,
         (9.0, 6.0)
     """
 
+    @_recording
     def run(*args: Any) -> tuple[float, Any]:
         call, leaves = _leaves(args, _argnums(argnums, len(args)))
         out = _scalar(f(*call), "value_and_grad")
@@ -104,6 +120,7 @@ def jacobian(f: Callable[..., Any], argnums: Argnums = 0) -> Callable[..., list[
         [[3.0, 2.0], [1.0, 1.0]]
     """
 
+    @_recording
     def run(*args: Any) -> list[Any]:
         call, leaves = _leaves(args, _argnums(argnums, len(args)))
         outs = f(*call)
@@ -131,6 +148,7 @@ def hessian(f: Callable[..., Any], argnums: Argnums = 0) -> Callable[..., Any]:
         12.0
     """
 
+    @_recording
     def run(*args: Any) -> Any:
         call, leaves = _leaves(args, _argnums(argnums, len(args)))
         for leaf in leaves:

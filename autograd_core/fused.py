@@ -73,18 +73,16 @@ class DotRows:
         lanes = self.X.shape[1]
         G = np.stack([_grad_or_zeros(members[j], lanes) for j in rows])
         W = self.W[rows] if len(rows) != len(members) else self.W
-        dW = G @ self.X.T
+        dW, db, dX = ops.DOT.rows_vjp(G, W, self.X)  # the dot rule of the table, a layer at once
         if not np.all(np.isfinite(dW)):  # weights skip the leaf check of backward: check here
             raise FloatingPointError("a weight gradient of a fused layer is not finite")
-        dW = dW.tolist()
-        db = G.sum(axis=1).tolist()
-        for j, dw_row, dbj in zip(rows, dW, db):
+        for j, dw_row, dbj in zip(rows, dW.tolist(), db.tolist()):
             args = members[j]._args
             for w, share in zip(args[: n + 1], (*dw_row, dbj)):  # weights, then the bias
                 prev = w._grad
                 w._grad = share if prev is None else prev + share
         xs = members[rows[0]]._args[n + 1 : 2 * n + 1]
-        for x, share in zip(xs, W.T @ G):
+        for x, share in zip(xs, dX):
             if type(x) is Value:
                 accumulate(x, share, True)
 

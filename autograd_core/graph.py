@@ -78,9 +78,12 @@ def backward(root: Value, grad: Any = None, create_graph: bool = False) -> None:
                 "reduce it to a scalar first with .sum() or .mean()"
             )
         grad = 1.0
-    elif type(grad) is not Value:
-        grad = as_data(grad, "backward(grad=...)")
-        if np.shape(grad) != np.shape(root.data):
+    else:
+        if type(grad) is not Value:
+            grad = as_data(grad, "backward(grad=...)")
+            if type(grad) is ndarray:
+                grad = grad.copy()  # the caller's array stays the caller's
+        if np.shape(grad.data if type(grad) is Value else grad) != np.shape(root.data):
             raise ShapeError(
                 f"backward(grad=...) has shape {np.shape(grad)}, the Value has shape {np.shape(root.data)}"
             )
@@ -116,7 +119,7 @@ def backward(root: Value, grad: Any = None, create_graph: bool = False) -> None:
                     _propagate_scalar(node._fn.rules, args, g, node.data)
                 else:
                     _propagate(node, args, g, create_graph)
-            except (ZeroDivisionError, OverflowError, FloatingPointError) as err:
+            except (ZeroDivisionError, OverflowError, FloatingPointError, DomainError) as err:
                 bad = _bad_lanes(node, args, g)
                 inputs = ", ".join(describe(a.data if type(a) is Value else a, bad) for a in args)
                 raise DomainError(

@@ -39,7 +39,7 @@ class Op:
         (-2.0, -1.0)
     """
 
-    __slots__ = ("forward", "name", "rules", "vjp")
+    __slots__ = ("forward", "name", "rows_vjp", "rules", "vjp")
 
     def __init__(
         self,
@@ -47,11 +47,13 @@ class Op:
         forward: Callable[..., Any],
         rules: tuple[Callable[..., Any], ...] | None = None,
         vjp: Callable[..., Any] | None = None,
+        rows_vjp: Callable[..., Any] | None = None,
     ) -> None:
         self.name = name
         self.forward = forward
         self.rules = rules
         self.vjp = vjp
+        self.rows_vjp = rows_vjp  # dot only: the same rule for a layer of rows at once (fused.py)
 
     def __repr__(self) -> str:
         return f"Op({self.name!r})"
@@ -260,8 +262,12 @@ def _logsumexp(*xs: Any) -> Any:
         top = xs[0]
         for x in xs[1:]:
             top = np.maximum(top, x)
-        return top + np.log(sum(np.exp(x - top) for x in xs))
+        shift = np.where(np.isfinite(top), top, 0.0)  # all -inf, or a +inf: no shift, exact result
+        with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
+            return shift + np.log(sum(np.exp(x - shift) for x in xs))
     top = max(xs)
+    if math.isinf(top):  # a +inf input makes it +inf; all -inf makes it -inf
+        return top
     return top + math.log(sum(math.exp(x - top) for x in xs))
 
 
@@ -287,10 +293,22 @@ def _dot_vjp(g: Any, out: Any, *ws_and_xs: Any) -> list[Any]:
 
 
 def _pow_base_rule(g: Any, out: Any, a: Any, k: Any) -> Any:
-    """d a**k / da = k * a**(k-1); for k == 0 (a constant) it is 0, without evaluating 0**-1."""
+    """d a**k / da = k * a**(k-1); where k == 0 it is 0, without evaluating 0**-1."""
     if type(k) is float and k == 0.0:
         return g * 0.0
+    if type(k) is ndarray and not k.all():  # an exponent of 0 in some lanes
+        live = k != 0
+        k1 = np.where(live, k, 1.0)
+        return g * live * k1 * a ** (k1 - 1)
     return g * k * a ** (k - 1)
+
+
+def _dot_rows_vjp(G: ndarray, W: ndarray, X: ndarray) -> tuple[ndarray, ndarray, ndarray]:
+    """The dot rule for rows z_j = w_j · x + b_j over lanes: G holds every dL/dz_j (rows × lanes).
+
+    Returns dW = G Xᵀ (each weight's g·x summed over lanes), db = Σ_lanes G, dX = Wᵀ G.
+    """
+    return G @ X.T, G.sum(axis=1), W.T @ G
 
 
 def _logsumexp_vjp(g: Any, out: Any, *xs: Any) -> list[Any]:
@@ -300,8 +318,9 @@ def _logsumexp_vjp(g: Any, out: Any, *xs: Any) -> list[Any]:
 # --- the table ----------------------------------------------------------------------------
 # Each rule: (g, out, *inputs) -> the share of the gradient for one input, in input order.
 
-ADD = Op("+", operator.add, rules=(lambda g, out, a, b: g, lambda g, out, a, b: g))
-SUB = Op("-", operator.sub, rules=(lambda g, out, a, b: g, lambda g, out, a, b: -g))
+# (+g is g itself for numbers and Values, a copy for arrays: no two nodes share a gradient array)
+ADD = Op("+", operator.add, rules=(lambda g, out, a, b: +g, lambda g, out, a, b: +g))
+SUB = Op("-", operator.sub, rules=(lambda g, out, a, b: +g, lambda g, out, a, b: -g))
 MUL = Op("*", operator.mul, rules=(lambda g, out, a, b: g * b, lambda g, out, a, b: g * a))
 DIV = Op("/", _div, rules=(lambda g, out, a, b: g / b, lambda g, out, a, b: -g * out / b))
 POW = Op(
@@ -326,9 +345,9 @@ SIN = Op("sin", _sin, rules=(lambda g, out, x: g * cos(x),))
 COS = Op("cos", _cos, rules=(lambda g, out, x: -g * sin(x),))
 MAXIMUM = Op("max", _maximum, rules=(lambda g, out, a, b: g * _pick(a, b), lambda g, out, a, b: g * _pick(b, a)))
 MINIMUM = Op("min", _minimum, rules=(lambda g, out, a, b: g * _pick(b, a), lambda g, out, a, b: g * _pick(a, b)))
-SUM = Op("sum", _sum, vjp=lambda g, out, *xs: [g] * len(xs))
-MEAN = Op("mean", _mean, vjp=lambda g, out, *xs: [g / len(xs)] * len(xs))
-DOT = Op("dot", _dot, vjp=_dot_vjp)
+SUM = Op("sum", _sum, vjp=lambda g, out, *xs: [+g for _ in xs])
+MEAN = Op("mean", _mean, vjp=lambda g, out, *xs: [g / len(xs) for _ in xs])
+DOT = Op("dot", _dot, vjp=_dot_vjp, rows_vjp=_dot_rows_vjp)
 SUM_SQUARES = Op("sum_squares", _sum_squares, vjp=_sum_squares_vjp)
 LOGSUMEXP = Op("logsumexp", _logsumexp, vjp=_logsumexp_vjp)
 LANE_SUM = Op("lane_sum", _lane_sum, rules=(lambda g, out, x: g * ones_like(x),))

@@ -40,8 +40,15 @@ def as_data(x: Any, what: str = "Value") -> Any:
         return x
     if type(x) is ndarray and x.dtype == np.float64 and x.ndim == 1 and x.shape[0]:
         return x
-    if isinstance(x, numbers.Real):
-        return float(x)
+    if isinstance(x, (numbers.Real, np.bool_)):
+        try:
+            return float(x)
+        except OverflowError:  # an int beyond float64
+            raise DomainError(
+                f"{what}: {str(x)[:12]}... ({len(str(x))} digits) is beyond the range of float64"
+            ) from None
+    if type(x) is Value:
+        raise OperandTypeError(f"{what}: data is already a Value; use v.detach() for a new leaf with its data")
     if isinstance(x, (np.ndarray, list, tuple)):
         try:
             arr = np.asarray(x)
@@ -71,6 +78,8 @@ def _where(args: tuple[Any, ...]) -> str:
     """' (node 'x')' for one labelled input; ' (operands: node 'x', 0.0)' for several, in order."""
     if len(args) == 1:
         name = _node_name(args[0])
+        if not name and type(args[0]) is Value and args[0]._args:  # say where an unnamed input came from
+            return f" (input made by: {_op_chain(args[0])})"
         return f" ({name})" if name else ""
     if not any(_node_name(a) for a in args):
         return ""
@@ -160,7 +169,12 @@ class Value:
 
     @property
     def grad(self) -> Any:
-        """Gradient of the last ``backward()`` root with respect to this node (shape of data)."""
+        """Gradient of the last ``backward()`` root with respect to this node (shape of data).
+
+        Example:
+            >>> x = Value(3.0); (x * x).backward(); x.grad
+            6.0
+        """
         g = self._grad
         if g is None:
             return np.zeros(self.data.shape) if type(self.data) is ndarray else 0.0
@@ -180,17 +194,32 @@ class Value:
 
     @property
     def op(self) -> str:
-        """Name of the op that made this node ('' for a leaf)."""
+        """Name of the op that made this node ('' for a leaf).
+
+        Example:
+            >>> (Value(1.0) * 2).op, Value(1.0).op
+            ('*', '')
+        """
         return self._fn.name if self._fn is not None else ""
 
     @property
     def parents(self) -> tuple[Value, ...]:
-        """The Values this node was computed from, in argument order (constants left out)."""
+        """The Values this node was computed from, in argument order (constants left out).
+
+        Example:
+            >>> a = Value(1.0, label="a"); [p.label for p in (a * 2 + a).parents]
+            ['', 'a']
+        """
         return tuple(a for a in self._args if type(a) is Value)
 
     @property
     def op_args(self) -> tuple[Any, ...]:
-        """Every argument of the op, Values and constants, in order (for drawing)."""
+        """Every argument of the op, Values and constants, in order (for drawing).
+
+        Example:
+            >>> (Value(1.0) * 2.0).op_args[1]
+            2.0
+        """
         return self._args
 
     @property
@@ -205,12 +234,22 @@ class Value:
 
     @property
     def is_leaf(self) -> bool:
-        """True for a node made by the user rather than by an op (or made under no_grad)."""
+        """True for a node made by the user rather than by an op (or made under no_grad).
+
+        Example:
+            >>> Value(1.0).is_leaf, (Value(1.0) + 1).is_leaf
+            (True, False)
+        """
         return not self._args
 
     @property
     def lanes(self) -> int | None:
-        """Number of lanes, or None for a scalar Value."""
+        """Number of lanes, or None for a scalar Value.
+
+        Example:
+            >>> Value([1.0, 2.0, 3.0]).lanes, Value(1.0).lanes
+            (3, None)
+        """
         return self.data.shape[0] if type(self.data) is ndarray else None
 
     def __repr__(self) -> str:
@@ -277,16 +316,16 @@ class Value:
     # --- comparisons (on data; equality and hash stay identity-based) --------------------
 
     def __lt__(self, other: Any) -> Any:
-        return self.data < _compare_data(other)
+        return _truth(self.data < _compare_data(other))
 
     def __le__(self, other: Any) -> Any:
-        return self.data <= _compare_data(other)
+        return _truth(self.data <= _compare_data(other))
 
     def __gt__(self, other: Any) -> Any:
-        return self.data > _compare_data(other)
+        return _truth(self.data > _compare_data(other))
 
     def __ge__(self, other: Any) -> Any:
-        return self.data >= _compare_data(other)
+        return _truth(self.data >= _compare_data(other))
 
     __eq__ = object.__eq__
     __hash__ = object.__hash__
@@ -294,59 +333,124 @@ class Value:
     # --- unary functions ----------------------------------------------------------------
 
     def exp(self) -> Value:
-        """e**self."""
+        """e**self.
+
+        Example:
+            >>> round(Value(1.0).exp().data, 6)
+            2.718282
+        """
         return apply(ops.EXP, self)
 
     def log(self) -> Value:
-        """Natural logarithm; needs a positive input."""
+        """Natural logarithm; needs a positive input (else DomainError).
+
+        Example:
+            >>> Value(1.0).log().data
+            0.0
+        """
         return apply(ops.LOG, self)
 
     def sqrt(self) -> Value:
-        """Square root; needs a non-negative input."""
+        """Square root; needs a non-negative input (else DomainError).
+
+        Example:
+            >>> Value(9.0).sqrt().data
+            3.0
+        """
         return apply(ops.SQRT, self)
 
     def tanh(self) -> Value:
-        """Hyperbolic tangent."""
+        """Hyperbolic tangent.
+
+        Example:
+            >>> Value(0.0).tanh().data
+            0.0
+        """
         return apply(ops.TANH, self)
 
     def sigmoid(self) -> Value:
-        """Logistic function 1 / (1 + e**-x), computed without overflow."""
+        """Logistic function 1 / (1 + e**-x), computed without overflow.
+
+        Example:
+            >>> Value(0.0).sigmoid().data, Value(-1000.0).sigmoid().data
+            (0.5, 0.0)
+        """
         return apply(ops.SIGMOID, self)
 
     def relu(self) -> Value:
-        """max(x, 0); its derivative at 0 is taken as 0."""
+        """max(x, 0); its derivative at 0 is taken as 0.
+
+        Example:
+            >>> Value(-2.0).relu().data, Value(3.0).relu().data
+            (0.0, 3.0)
+        """
         return apply(ops.RELU, self)
 
     def leaky_relu(self, slope: float = 0.01) -> Value:
-        """x for x > 0, slope * x otherwise."""
+        """x for x > 0, slope * x otherwise.
+
+        Example:
+            >>> Value(-2.0).leaky_relu(0.1).data
+            -0.2
+        """
         if not isinstance(slope, numbers.Real):
             raise OperandTypeError(f"leaky_relu(): slope must be a number, got {type(slope).__name__}")
         return apply(ops.LEAKY_RELU, self, float(slope))
 
     def softplus(self) -> Value:
-        """log(1 + e**x), computed without overflow."""
+        """log(1 + e**x), computed without overflow.
+
+        Example:
+            >>> Value(1000.0).softplus().data
+            1000.0
+        """
         return apply(ops.SOFTPLUS, self)
 
     def abs(self) -> Value:
-        """|x|; its derivative at 0 is taken as 0."""
+        """|x|; its derivative at 0 is taken as 0.
+
+        Example:
+            >>> Value(-2.0).abs().data, abs(Value(-2.0)).op
+            (2.0, 'abs')
+        """
         return apply(ops.ABS, self)
 
     def sin(self) -> Value:
-        """Sine."""
+        """Sine.
+
+        Example:
+            >>> Value(0.0).sin().data
+            0.0
+        """
         return apply(ops.SIN, self)
 
     def cos(self) -> Value:
-        """Cosine."""
+        """Cosine.
+
+        Example:
+            >>> Value(0.0).cos().data
+            1.0
+        """
         return apply(ops.COS, self)
 
     # --- lanes --------------------------------------------------------------------------
 
     def sum(self) -> Value:
-        """Sum over lanes: a laned Value becomes a scalar (a scalar stays itself in value)."""
+        """Sum over lanes: a laned Value becomes a scalar (a scalar keeps its value).
+
+        Example:
+            >>> Value([1.0, 2.0]).sum().data
+            3.0
+        """
         return apply(ops.LANE_SUM, self)
 
     def mean(self) -> Value:
-        """Mean over lanes: a laned Value becomes a scalar."""
+        """Mean over lanes: a laned Value becomes a scalar.
+
+        Example:
+            >>> Value([1.0, 2.0]).mean().data
+            1.5
+        """
         return apply(ops.LANE_MEAN, self)
 
     # --- graph --------------------------------------------------------------------------
@@ -372,7 +476,12 @@ class Value:
         backward(self, grad, create_graph)
 
     def detach(self) -> Value:
-        """A new leaf with the same data and no history (the data is shared, not copied)."""
+        """A new leaf with the same data and no history (the data is shared, not copied).
+
+        Example:
+            >>> (Value(2.0) * 3).detach().is_leaf
+            True
+        """
         return Value(self.data, self.label)
 
 
@@ -399,6 +508,11 @@ def _operand(other: Any, op: str, me: Value) -> Any:
     if type(odata) is ndarray and type(me.data) is ndarray and odata.shape != me.data.shape:
         raise ShapeError(f"{op}: lanes do not match, {me.data.shape[0]} lanes and {odata.shape[0]} lanes")
     return other
+
+
+def _truth(result: Any) -> Any:
+    """A plain bool for scalars (NumPy scalars compare to np.bool_), an array of bools for lanes."""
+    return bool(result) if type(result) is np.bool_ else result
 
 
 def _compare_data(other: Any) -> Any:
