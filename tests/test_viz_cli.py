@@ -90,6 +90,7 @@ def test_help_has_an_example(args, tmp_path):
 
 
 BAD_INPUT = [
+    (["graph", "x*1e308*10", "x=2"], "overflowed float64"),
     (["graph", "x *", "x=1"], "syntax error"),
     (["graph", "x * * w", "x=1", "w=2"], "column 5"),
     (["graph", "foo(x)", "x=1"], "unknown function 'foo'"),

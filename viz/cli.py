@@ -137,6 +137,8 @@ def cmd_graph(args: argparse.Namespace) -> int:
     if not path.parent.is_dir():
         raise CliError(f"cannot write {str(path)!r}: the folder {str(path.parent)!r} does not exist")
     out, leaves = expr.evaluate(values)
+    if not math.isfinite(out.data):  # float arithmetic overflowed (or inf - inf) on the way
+        raise CliError(f"the expression evaluates to {out.data} with these values: a number overflowed float64")
     if not args.no_grad:
         out.backward()
     dg = draw_dot(out, rankdir=args.rankdir, show_grad=not args.no_grad, precision=args.precision)
