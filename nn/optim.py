@@ -29,7 +29,7 @@ from typing import Any
 
 import numpy as np
 
-from autograd_core import Value, zero_grad
+from autograd_core import Value, grads_array, zero_grad
 
 from .errors import ConfigError
 
@@ -135,7 +135,7 @@ class Optimizer:
             0.7
         """
         p = np.array([q.data for q in self.params], dtype=np.float64)
-        g = np.array([q.grad for q in self.params], dtype=np.float64)  # float() of a create_graph Value grad
+        g = grads_array(self.params)
         self.t += 1
         new = self._update(p, g)
         for q, v in zip(self.params, new.tolist(), strict=True):

@@ -107,3 +107,18 @@ def test_sum_squares_gradient_is_twice_the_input():
     w = Value(3.0)
     sum_squares([lanes, w]).sum().backward()  # w meets lanes: its share is summed over them
     assert list(lanes.grad) == [2.0, -4.0] and w.grad == 12.0
+
+
+def test_grads_array_reads_scalar_gradients_at_once():
+    from autograd_core import grads_array
+
+    a, b, c = Value(2.0), Value(5.0), Value(1.0)
+    (a * b).backward()
+    assert list(grads_array([a, b, c])) == [5.0, 2.0, 0.0]
+    x = Value(3.0)
+    (x * x).backward(create_graph=True)  # x.grad is a Value now
+    assert list(grads_array([x])) == [6.0]
+    lanes = Value(np.array([1.0, 2.0]))
+    (lanes * 2.0).sum().backward()
+    with pytest.raises(ShapeError, match="scalar"):
+        grads_array([lanes])
