@@ -253,12 +253,15 @@ def grads_array(values: Iterable[Value]) -> ndarray:
     """
     raw = [0.0 if v._grad is None else v._grad for v in values]
     try:
-        return np.array(raw, dtype=np.float64)
-    except (TypeError, ValueError):  # create_graph left Values, or a laned Value slipped in
-        out = [g.data if type(g) is Value else g for g in raw]
+        out = np.array(raw, dtype=np.float64)
+    except (TypeError, ValueError):  # create_graph left Values (or lanes and scalars are mixed)
+        out = np.array([g.data if type(g) is Value else g for g in raw], dtype=object)
         if any(type(g) is ndarray for g in out):
-            raise ShapeError("grads_array(): every Value must be a scalar; got one with lanes") from None
-        return np.array(out, dtype=np.float64)
+            out = np.zeros((0, 0))
+        out = out.astype(np.float64)
+    if out.ndim != 1:
+        raise ShapeError("grads_array(): every Value must be a scalar; got one with lanes")
+    return out
 
 
 @contextlib.contextmanager
