@@ -95,13 +95,14 @@ def apply(op: ops.Op, *args: Any) -> Value:
         >>> apply(ops.MUL, Value(2.0), 3.0).data
         6.0
     """
-    if len(args) == 2:  # most ops: spelled out, a comprehension costs more than the op
-        a, b = args
-        datas = (a.data if type(a) is Value else a, b.data if type(b) is Value else b)
-    else:
-        datas = [a.data if type(a) is Value else a for a in args]
     try:
-        out = op.forward(*datas)
+        if len(args) == 2:  # most ops: spelled out, no list to build (the op costs less)
+            a, b = args
+            out = op.forward(a.data if type(a) is Value else a, b.data if type(b) is Value else b)
+        elif len(args) == 1:
+            out = op.forward(args[0].data if type(args[0]) is Value else args[0])
+        else:
+            out = op.forward(*[a.data if type(a) is Value else a for a in args])
     except DomainError as err:
         raise DomainError(f"{err}{_where(args)}") from None
     node = Value.__new__(Value)
@@ -112,7 +113,7 @@ def apply(op: ops.Op, *args: Any) -> Value:
     node.label = ""
     node._group = None
     if _state["anomaly"]:
-        _check_anomaly(node, args, datas)
+        _check_anomaly(node, [a.data if type(a) is Value else a for a in args])
     return node
 
 
@@ -125,7 +126,7 @@ def _op_chain(node: Value, limit: int = 8) -> str:
     return " <- ".join(names)
 
 
-def _check_anomaly(node: Value, args: tuple[Any, ...], datas: list[Any]) -> None:
+def _check_anomaly(node: Value, datas: list[Any]) -> None:
     if np.all(np.isfinite(node.data)):
         return
     culprit = (
