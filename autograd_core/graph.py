@@ -83,10 +83,9 @@ def backward(root: Value, grad: Any = None, create_graph: bool = False) -> None:
             grad = as_data(grad, "backward(grad=...)")
             if type(grad) is ndarray:
                 grad = grad.copy()  # the caller's array stays the caller's
-        if np.shape(grad.data if type(grad) is Value else grad) != np.shape(root.data):
-            raise ShapeError(
-                f"backward(grad=...) has shape {np.shape(grad)}, the Value has shape {np.shape(root.data)}"
-            )
+        shape = np.shape(grad.data if type(grad) is Value else grad)
+        if shape != np.shape(root.data):
+            raise ShapeError(f"backward(grad=...) has shape {shape}, the Value has shape {np.shape(root.data)}")
     if create_graph and type(grad) is not Value:
         grad = Value(grad)
 
