@@ -1083,11 +1083,10 @@ def run_bench(
                 t = time.perf_counter()
                 runs[name]()
                 section_seconds[name] = time.perf_counter() - t
+    installs = {"micrograd": "'autograd-core[bench]'", "torch": "torch", "sklearn": "'autograd-core[bench]'"}
     for mod, what in (("micrograd", "micrograd"), ("torch", "PyTorch"), ("sklearn", "scikit-learn")):
         if mod not in result.meta["versions"]:
-            result.notes.append(
-                f"{what} is not importable: its rows have no baseline (pip install 'autograd-core[bench]')"
-            )
+            result.notes.append(f"{what} is not importable: its rows have no baseline (pip install {installs[mod]})")
     result.meta["section_seconds"] = section_seconds
     result.meta["wall_seconds"] = time.perf_counter() - t0
     return result
