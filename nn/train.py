@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from autograd_core import AutogradError, Value, dot, no_grad
+from autograd_core import AutogradError, ShapeError, Value, dot, no_grad
 
 from . import losses as _losses
 from .data import train_test_split
@@ -183,6 +183,9 @@ def _features(X: Any, model: Any, who: str) -> np.ndarray:
         arr = arr.reshape(-1, 1) if nin == 1 else arr.reshape(1, -1)
     if arr.ndim != 2 or arr.shape[0] == 0:
         raise ConfigError(f"{who}: X must be a non-empty 2-D array (n_samples, n_features), got shape {arr.shape}")
+    nin = getattr(model, "nin", None)
+    if isinstance(nin, int) and arr.shape[1] != nin:
+        raise ShapeError(f"{who}: X has {arr.shape[1]} features per sample, the model takes {nin}")
     return arr
 
 

@@ -369,3 +369,10 @@ def test_digits_quick_training():
 @pytest.mark.skipif(not RUN_SLOW, reason="long run: set AUTOGRAD_SLOW=1")
 def test_digits_long_training():
     assert _digits_run(epochs=30) >= 0.95
+
+
+def test_a_wrong_number_of_features_is_named_before_training():
+    from autograd_core import ShapeError
+
+    with pytest.raises(ShapeError, match="X has 2 features per sample, the model takes 3"):
+        fit(MLP(3, [2, 1]), np.zeros((40, 2)), np.zeros(40), progress=False)
