@@ -108,8 +108,12 @@ def apply(op: ops.Op, *args: Any) -> Value:
     node = Value.__new__(Value)
     node.data = out
     node._grad = None
-    node._fn = op
-    node._args = args if _state["grad_enabled"] else ()
+    if _state["grad_enabled"]:
+        node._fn = op
+        node._args = args
+    else:  # no_grad: a plain leaf, no history
+        node._fn = None
+        node._args = ()
     node.label = ""
     node._group = None
     if _state["anomaly"]:

@@ -122,3 +122,9 @@ def test_grads_array_reads_scalar_gradients_at_once():
     (lanes * 2.0).sum().backward()
     with pytest.raises(ShapeError, match="scalar"):
         grads_array([lanes])
+
+
+def test_no_grad_makes_plain_leaves_without_history():
+    with no_grad():
+        y = Value(2.0) * 3
+    assert y.is_leaf and y.op == "" and y.parents == () and y.data == 6.0
