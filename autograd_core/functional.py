@@ -43,9 +43,7 @@ def _leaves(args: Sequence[Any], nums: tuple[int, ...]) -> tuple[list[Any], list
     for i, arg in enumerate(args):
         if i in nums or type(arg) is Value or isinstance(arg, (numbers.Real, np.ndarray)):
             data = arg.data if type(arg) is Value else as_data(arg, f"argument {i}")
-        else:
-            continue
-        call[i] = Value(data, label=f"arg{i}")
+            call[i] = Value(data, label=f"arg{i}")
     return call, [call[i] for i in nums]
 
 

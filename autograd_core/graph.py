@@ -171,35 +171,33 @@ def _propagate(node: Value, args: tuple[Any, ...], g: Any, create_graph: bool) -
     else:
         inputs, out = [a.data if type(a) is Value else a for a in args], node.data
     laned = type(node.data) is ndarray
-    if fn.rules is not None:
-        rules = fn.rules
-        for i, a in enumerate(args):
-            if type(a) is Value:
-                _accumulate(a, rules[i](g, out, *inputs), laned)
-    elif laned:
-        for a, share in zip(args, fn.vjp(g, out, *inputs)):
-            if type(a) is Value:
-                _accumulate(a, share, laned)
-    else:  # scalars: add the shares in place (sums and dot products over many parameters)
-        for a, share in zip(args, fn.vjp(g, out, *inputs)):
-            if type(a) is Value:
-                prev = a._grad
-                a._grad = share if prev is None else prev + share
+    for a, share in zip(args, _local_shares(fn, args, g, out, inputs)):
+        if type(a) is not Value:
+            continue
+        if laned:
+            _accumulate(a, share, laned)
+        else:  # scalars: add in place (sums and dot products over many parameters come here)
+            prev = a._grad
+            a._grad = share if prev is None else prev + share
+
+
+def _local_shares(fn: Any, args: tuple[Any, ...], g: Any, out: Any, inputs: Any) -> list[Any]:
+    """Each input's share of ``g`` by the table's rules (None for constants, whose rules never run)."""
+    if fn.rules is None:
+        return fn.vjp(g, out, *inputs)
+    return [rule(g, out, *inputs) if type(a) is Value else None for rule, a in zip(fn.rules, args)]
 
 
 def _bad_lanes(node: Value, args: tuple[Any, ...], g: Any) -> Any:
     """For an error message: the lanes where ``node``'s local derivatives are not finite (None for scalars)."""
     if type(node.data) is not ndarray:
         return None
-    fn, g = node._fn, g.data if type(g) is Value else g
+    g = g.data if type(g) is Value else g
     inputs = [a.data if type(a) is Value else a for a in args]
     try:
         with np.errstate(all="ignore"):
-            if fn.rules is None:
-                shares = fn.vjp(g, node.data, *inputs)
-            else:
-                shares = [fn.rules[i](g, node.data, *inputs) for i, a in enumerate(args) if type(a) is Value]
-            return ~np.isfinite(sum(np.abs(share) for share in shares))
+            shares = _local_shares(node._fn, args, g, node.data, inputs)
+            return ~np.isfinite(sum(np.abs(share) for share in shares if share is not None))
     except Exception:  # only a message detail: never hide the real error behind another
         return None
 
