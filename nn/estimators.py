@@ -35,13 +35,14 @@ from typing import Any
 
 import numpy as np
 
-from autograd_core import AutogradError, Value, dot, no_grad
+from autograd_core import AutogradError, Value, no_grad, sum_squares
 
 from . import losses as _losses
 from .data import train_test_split
 from .errors import ConfigError
 from .layers import MLP
 from .optim import SGD, Adam, Optimizer
+from .train import _penalised
 
 __all__ = ["ConvergenceWarning", "MLPClassifier", "MLPRegressor", "NotFittedError"]
 
@@ -354,7 +355,7 @@ class _BaseMLP:
             self.t_ = 0
             self.loss_curve_: list[float] = []
         model = self.model_
-        weights = [w for layer in model.layers for neuron in layer.neurons for w in neuron.w]
+        weights = _penalised(model)
         opt = self._make_optimizer(model.parameters())
         self.n_features_in_ = n_features
         self.n_layers_ = len(hidden) + 2
@@ -398,7 +399,7 @@ class _BaseMLP:
                 out = model(X_tr[batch])
                 loss = self._data_loss(out, T_tr[batch])
                 if alpha:
-                    loss = loss + dot(weights, weights) * (0.5 * alpha / len(batch))
+                    loss = loss + sum_squares(weights) * (0.5 * alpha / len(batch))
                 opt.zero_grad()
                 loss.backward()
                 opt.step()

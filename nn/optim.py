@@ -95,6 +95,8 @@ class Optimizer:
         0.25
     """
 
+    weight_decay = 0.0  # subclasses set it from their argument
+
     def __init__(self, params: Iterable[Value] | Any, lr: float) -> None:
         self.params = _params(params, type(self).__name__)
         self.lr = lr
@@ -136,6 +138,8 @@ class Optimizer:
         """
         p = np.array([q.data for q in self.params], dtype=np.float64)
         g = grads_array(self.params)
+        if self.weight_decay:  # PyTorch's L2 form: added to the gradient before the update rule
+            g = g + self.weight_decay * p
         self.t += 1
         new = self._update(p, g)
         for q, v in zip(self.params, new.tolist(), strict=True):
@@ -224,8 +228,6 @@ class SGD(Optimizer):
         self.buf_momentum: np.ndarray | None = None
 
     def _update(self, p: np.ndarray, g: np.ndarray) -> np.ndarray:
-        if self.weight_decay:
-            g = g + self.weight_decay * p
         if self.momentum:
             if self.buf_momentum is None:
                 self.buf_momentum = g.copy()
@@ -278,8 +280,6 @@ class Adam(Optimizer):
 
     def _update(self, p: np.ndarray, g: np.ndarray) -> np.ndarray:
         b1, b2 = self.betas
-        if self.weight_decay:
-            g = g + self.weight_decay * p
         self.buf_exp_avg = b1 * self.buf_exp_avg + (1 - b1) * g
         self.buf_exp_avg_sq = b2 * self.buf_exp_avg_sq + (1 - b2) * g * g
         bias1 = 1 - b1**self.t
@@ -334,8 +334,6 @@ class RMSprop(Optimizer):
 
     def _update(self, p: np.ndarray, g: np.ndarray) -> np.ndarray:
         a = self.alpha
-        if self.weight_decay:
-            g = g + self.weight_decay * p
         self.buf_square_avg = a * self.buf_square_avg + (1 - a) * g * g
         if self.centered:
             self.buf_grad_avg = a * self.buf_grad_avg + (1 - a) * g

@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from autograd_core import AutogradError, ShapeError, Value, dot, no_grad
+from autograd_core import AutogradError, ShapeError, Value, grads_array, no_grad, sum_squares
 
 from . import losses as _losses
 from .data import train_test_split
@@ -89,7 +89,11 @@ def layer_grad_norms(model: Any) -> dict[str, float]:
     groups = [(f"L{i}", layer.parameters()) for i, layer in enumerate(layers)] if layers else None
     if groups is None:
         groups = [("all", list(model.parameters()))]
-    return {name: math.sqrt(sum(float(np.sum(np.square(p.grad))) for p in params)) for name, params in groups}
+    norms = {}
+    for name, params in groups:
+        g = grads_array(params)
+        norms[name] = math.sqrt(float(g @ g))
+    return norms
 
 
 @dataclass
@@ -569,7 +573,7 @@ def fit(
                     out = model(xb)
                     objective = loss_fn(out, yb, reduction="mean")
                     if decay:
-                        objective = objective + dot(decay, decay) * float(alpha)
+                        objective = objective + sum_squares(decay) * float(alpha)
                 value = float(objective.data)
                 if not math.isfinite(value):
                     raise DivergenceError(
