@@ -188,6 +188,11 @@ def _reduce(terms: list[Value], lanes: int | None, reduction: str, per_element: 
     return s if scale == 1.0 else s * scale
 
 
+def _squared_error(p: Value, t: Any) -> Value:
+    d = p - t
+    return d * d
+
+
 def _elementwise(
     who: str,
     pred: Any,
@@ -234,11 +239,7 @@ def mse(pred: Pred, target: Any, reduction: str = "mean") -> Value:
         2.5
     """
 
-    def term(p: Value, t: Any) -> Value:
-        d = p - t
-        return d * d
-
-    return _elementwise("mse", pred, target, reduction, term)
+    return _elementwise("mse", pred, target, reduction, _squared_error)
 
 
 def sse(pred: Pred, target: Any, reduction: str = "mean") -> Value:
@@ -250,11 +251,7 @@ def sse(pred: Pred, target: Any, reduction: str = "mean") -> Value:
         2.0
     """
 
-    def term(p: Value, t: Any) -> Value:
-        d = p - t
-        return d * d
-
-    return _elementwise("sse", pred, target, reduction, term, per_element=False, factor=0.5)
+    return _elementwise("sse", pred, target, reduction, _squared_error, per_element=False, factor=0.5)
 
 
 def mae(pred: Pred, target: Any, reduction: str = "mean") -> Value:
@@ -319,10 +316,7 @@ def _class_loss(who: str, pred: Any, target: Any, reduction: str, logs: Callable
         terms = [logp[j] * cols[j] for j in used]
     if not terms:  # all-zero targets: the loss is 0 (still a graph node, so backward works)
         terms = [preds[0] * 0.0]
-    s = -(terms[0] if len(terms) == 1 else ag.sum_values(terms))
-    if lanes is not None:
-        s = s.mean() if reduction == "mean" else s.sum()
-    return s
+    return -_reduce(terms, lanes, reduction, per_element=False)
 
 
 def cross_entropy(pred: Sequence[Value], target: Any, reduction: str = "mean") -> Value:

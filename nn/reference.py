@@ -208,11 +208,15 @@ def loss_and_grad(
         margin = 1.0 - Y * A
         value, dA = np.sum(np.maximum(margin, 0.0)), -Y * (margin > 0)
     if dZ is None:
-        if act == "softmax":
-            dZ = A * (dA - np.sum(dA * A, axis=0, keepdims=True))
-        else:
-            dZ = dA * activation_derivative(act, Z, A)
+        dZ = _back_through(act, dA, Z, A)
     return float(value / n), dZ / n
+
+
+def _back_through(name: str, dA: np.ndarray, Z: np.ndarray, A: np.ndarray) -> np.ndarray:
+    """dZ from dA through an activation: softmax's Jacobian couples a layer, the rest are elementwise."""
+    if name == "softmax":
+        return A * (dA - np.sum(dA * A, axis=0, keepdims=True))
+    return dA * activation_derivative(name, Z, A)
 
 
 def backward(
@@ -235,11 +239,7 @@ def backward(
         if layer:
             dA = np.asarray(Ws[layer], dtype=np.float64).T @ dZ
             name = _name(activations[layer - 1], ACTIVATIONS, "activation")
-            if name == "softmax":
-                A = As[layer]
-                dZ = A * (dA - np.sum(dA * A, axis=0, keepdims=True))
-            else:
-                dZ = dA * activation_derivative(name, Zs[layer - 1], As[layer])
+            dZ = _back_through(name, dA, Zs[layer - 1], As[layer])
     return dWs, dbs
 
 
