@@ -248,9 +248,18 @@ def predict_classes(model: Callable[[Any], Any], X: Any, threshold: float | None
         [0, 1]
     """
     out = predict(model, X)
-    if threshold is None:
-        threshold = 0.5 if _output_activation(model) == "sigmoid" else 0.0
-    return _decide(out, threshold)
+    return _decide(out, default_threshold(model) if threshold is None else threshold)
+
+
+def default_threshold(model: Any) -> float:
+    """Where one output splits two classes: 0.5 after a sigmoid, else 0 (logits, hinge scores).
+
+    Example:
+        >>> from nn import MLP
+        >>> default_threshold(MLP(2, [1], output_activation="sigmoid")), default_threshold(MLP(2, [1]))
+        (0.5, 0.0)
+    """
+    return 0.5 if _output_activation(model) == "sigmoid" else 0.0
 
 
 def _output_activation(model: Any) -> str | None:

@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from autograd_core import AutogradError
+from autograd_core import AutogradError, grads_array
 
 from . import bench
 
@@ -128,7 +128,7 @@ def cmd_graph(args: argparse.Namespace) -> int:
         0
     """
     from .expr import parse_expr
-    from .graph import _fmt, _write, draw_dot, format_of, pipe
+    from .graph import _fmt, draw_dot, format_of, write_picture
 
     expr = parse_expr(args.expr)
     values = parse_assignments(args.values)
@@ -142,8 +142,7 @@ def cmd_graph(args: argparse.Namespace) -> int:
     if not args.no_grad:
         out.backward()
     dg = draw_dot(out, rankdir=args.rankdir, show_grad=not args.no_grad, precision=args.precision)
-    data = dg.source.encode() if fmt == "dot" else pipe(dg, fmt)
-    _write(path, data)
+    write_picture(dg, path, fmt)
 
     p = args.precision
     rows = [(name, leaf) for name, leaf in leaves.items()] + [("output", out)]
@@ -493,7 +492,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     from nn import losses as _losses
     from nn.data import standardize, train_test_split
 
-    from .plots import GradientNormRecorder, PlotDependencyError, gradient_norms
+    from .plots import PlotDependencyError, gradient_norms
 
     hidden = parse_hidden(args.hidden)
     acts.canonical_name(args.activation)
@@ -513,7 +512,6 @@ def cmd_train(args: argparse.Namespace) -> int:
         Xtr, Xte, ytr, yte = X, X[:0], y, y[:0]
     out = _prepare_out(args.out or os.path.join("runs", Path(args.data).stem))
     model = MLP(X.shape[1], [*hidden, nout], activation=args.activation, output_activation=out_act, seed=args.seed)
-    recorder = GradientNormRecorder(model)
     lr = args.lr if args.lr is not None else 0.01
     print(f"data: {about}; {len(Xtr)} train / {len(Xte)} test")
     print(model.summary())
@@ -533,7 +531,6 @@ def cmd_train(args: argparse.Namespace) -> int:
         alpha=args.alpha,
         validation_data=(Xte, yte) if len(Xte) else None,
         progress=not args.no_progress,
-        callbacks=[recorder],
     )
     seconds = time.perf_counter() - start
     print(f"trained in {seconds:.2f} s: final training loss {history.loss[-1]:.4g}")
@@ -549,7 +546,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     title = f"training loss ({loss})"
     pictures, notes = _pictures(out, model, history, Xtr, ytr, loss, log=False, title=title, classes=k is not None)
     try:
-        gradient_norms(recorder, out / "gradients.png")
+        gradient_norms(history, out / "gradients.png")  # fit records the norms every epoch
         pictures.insert(1, out / "gradients.png")
     except PlotDependencyError:
         pass  # already said in the notes
@@ -723,7 +720,7 @@ def check_case(activation: str, loss: str, seed: int) -> tuple[float, float]:
     loss_fn = _losses.get(loss)
     model.zero_grad()
     loss_fn(model(X), t).backward()
-    engine = np.array([p.grad for p in model.parameters()], dtype=np.float64)
+    engine = grads_array(model.parameters())
     _, dWs, dbs = reference.gradients(model, X, t, loss=loss)
     ref = np.concatenate([np.column_stack([dW, db]).ravel() for dW, db in zip(dWs, dbs, strict=True)])
 

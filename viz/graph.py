@@ -637,7 +637,7 @@ def _draw(
             edges.setdefault((op_id + "c", op_id), []).append(
                 {"style": "dashed", "color": "#adb5bd", "arrowsize": "0.4"}
             )
-        edges.setdefault((op_id, ids[v]), []).append(dict(op_kw.get(v, {}).get("_out_edge", {})))
+        edges.setdefault((op_id, ids[v]), []).append({})
         values = [a for a in v.op_args if type(a) is Value]
         for i, p in enumerate(values):
             if p not in inside:
@@ -759,11 +759,22 @@ def render(root: Value | Subgraph, path: str | Path, **draw_kw: Any) -> Path:
         True
     """
     path = Path(path)
-    fmt = format_of(path)
-    dg = draw_dot(root, **draw_kw)
-    data = dg.source.encode() if fmt == "dot" else pipe(dg, fmt)
-    _write(path, data)
+    fmt = format_of(path)  # a bad extension fails before any drawing
+    write_picture(draw_dot(root, **draw_kw), path, fmt)
     return path
+
+
+def write_picture(dg: graphviz.Digraph, path: Path, fmt: str) -> None:
+    """Write ``dg`` as ``fmt``: DOT source as it is (no Graphviz needed), else rendered by ``dot``.
+
+    Example:
+        >>> import os, tempfile
+        >>> from autograd_core import Value
+        >>> path = Path(tempfile.mkdtemp()) / "g.dot"; write_picture(draw_dot(Value(1.0) * 2), path, "dot")
+        >>> path.read_text().startswith("digraph")
+        True
+    """
+    _write(path, dg.source.encode() if fmt == "dot" else pipe(dg, fmt))
 
 
 class GraphView:

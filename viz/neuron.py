@@ -28,7 +28,7 @@ import numpy as np
 
 from autograd_core import Value, topological_order
 
-from .graph import Subgraph, VizError, _write, draw_dot, format_of, pipe
+from .graph import Subgraph, VizError, draw_dot, format_of, write_picture
 
 __all__ = ["NeuronView", "neuron_view"]
 
@@ -117,8 +117,7 @@ class NeuronView:
         """
         path = Path(path)
         fmt = format_of(path)
-        dg = self.digraph(**draw_kw)
-        _write(path, dg.source.encode() if fmt == "dot" else pipe(dg, fmt))
+        write_picture(self.digraph(**draw_kw), path, fmt)
         return path
 
     def render_steps(self, folder: str | Path, **kw: Any) -> Path:

@@ -182,11 +182,6 @@ def _labels(y: Any, n: int) -> np.ndarray:
     return arr.astype(np.int64)
 
 
-def _threshold(model: Any) -> float:
-    names = getattr(model, "activations", None)
-    return 0.5 if isinstance(names, (list, tuple)) and names and names[-1] == "sigmoid" else 0.0
-
-
 def decision_boundary(
     model: Any,
     X: Any,
@@ -211,7 +206,7 @@ def decision_boundary(
         >>> fig.axes[0].get_title().startswith("decision boundary")
         True
     """
-    from nn.train import predict
+    from nn.train import default_threshold, predict, predict_classes
 
     arr = np.asarray(X, dtype=np.float64)
     if arr.ndim != 2 or arr.shape[1] != 2 or arr.shape[0] == 0:
@@ -225,7 +220,7 @@ def decision_boundary(
     gx, gy = np.meshgrid(np.linspace(lo[0], hi[0], resolution), np.linspace(lo[1], hi[1], resolution))
     grid = np.column_stack([gx.ravel(), gy.ravel()])
     out = predict(model, grid)  # one call, resolution**2 lanes, no_grad
-    thr = _threshold(model) if threshold is None else float(threshold)
+    thr = default_threshold(model) if threshold is None else float(threshold)
     with np.errstate(invalid="ignore"):
         if out.ndim == 2:
             regions = np.argmax(out, axis=1).reshape(gx.shape)
@@ -233,10 +228,8 @@ def decision_boundary(
         else:
             regions = (out > thr).astype(np.int64).reshape(gx.shape)
             k = max(2, int(labels.max()) + 1)
-        decided = _labels(y, len(arr))
-        mine = predict(model, arr)
-        pred = np.argmax(mine, axis=1) if mine.ndim == 2 else (mine > thr).astype(np.int64)
-    accuracy = float(np.mean(pred == decided))
+        pred = predict_classes(model, arr, thr)
+    accuracy = float(np.mean(pred == labels))
 
     from matplotlib.colors import ListedColormap
 
@@ -261,7 +254,7 @@ def decision_boundary(
                 label=f"class {c}",
                 zorder=3,
             )
-    wrong = pred != decided
+    wrong = pred != labels
     if wrong.any():
         ax.scatter(
             arr[wrong, 0],
@@ -409,6 +402,8 @@ def loss_surface(
     arr = np.asarray(X, dtype=np.float64)
     t = _prepare_targets(y, _loss_name(loss), len(arr), "loss_surface()")
     a0, b0 = a.data, b.data
+    with no_grad(), np.errstate(all="ignore"):
+        here = float(loss_fn(model(arr), t, reduction="mean").data)  # the loss at the current weights
     u = np.linspace(a0 - span, a0 + span, resolution)
     v = np.linspace(b0 - span, b0 + span, resolution)
     surface = np.empty((resolution, resolution))
@@ -419,8 +414,6 @@ def loss_surface(
                 for j, av in enumerate(u):
                     a.data = float(av)
                     surface[i, j] = float(loss_fn(model(arr), t, reduction="mean").data)
-            a.data, b.data = a0, b0
-            here = float(loss_fn(model(arr), t, reduction="mean").data)
     finally:
         a.data, b.data = a0, b0
     U, V = np.meshgrid(u, v)
@@ -495,8 +488,8 @@ def gradient_norms(source: Any, path: str | Path | None = None, log: bool = True
         >>> fig.axes[0].get_title()
         'gradient norm per layer'
     """
-    recorded = isinstance(source, GradientNormRecorder)
-    if recorded:
+    from_fit = isinstance(source, GradientNormRecorder) or isinstance(getattr(source, "grad_norms", None), list)
+    if isinstance(source, GradientNormRecorder):
         series = source.norms
     elif hasattr(source, "parameters") and callable(source.parameters):
         series = None
@@ -539,7 +532,7 @@ def gradient_norms(source: Any, path: str | Path | None = None, log: bool = True
         ax.set_yscale("log")
     ax.set_xlabel("epoch")
     ax.set_ylabel("‖grad‖₂" + (" (log scale)" if log and positive else ""))
-    ax.set_title("gradient norm per layer" + (" (each epoch's last batch)" if recorded else ""))
+    ax.set_title("gradient norm per layer" + (" (each epoch's last batch)" if from_fit else ""))
     ax.grid(True, alpha=0.3, which="both")
     ax.set_xlim(1, max(2, len(series)))
     ax.legend(fontsize=8, title="layer", title_fontsize=8)
