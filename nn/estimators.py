@@ -42,7 +42,7 @@ from .data import train_test_split
 from .errors import ConfigError
 from .layers import MLP
 from .optim import SGD, Adam, Optimizer
-from .train import _penalised
+from .train import _decide, _outputs, _penalised
 
 __all__ = ["ConvergenceWarning", "MLPClassifier", "MLPRegressor", "NotFittedError"]
 
@@ -459,13 +459,14 @@ class _BaseMLP:
         self.coefs_ = [W.T.copy() for W in Ws]
         self.intercepts_ = [b.copy() for b in bs_]
 
+    def _predict_array(self, X: np.ndarray) -> np.ndarray:
+        """The model's outputs on checked X: shape (n,) for one output, (n, k) for k."""
+        with no_grad():
+            return _outputs(self.model_(X))
+
     def _forward(self, X: Any) -> np.ndarray:
         arr = self._check_X(X, fitting=False)
-        with no_grad():
-            out = self.model_(arr)
-        if type(out) is Value:
-            return np.array(out.data, dtype=np.float64, ndmin=1).reshape(-1, 1)
-        return np.column_stack([np.array(v.data, dtype=np.float64, ndmin=1) for v in out])
+        return self._predict_array(arr).reshape(len(arr), -1)
 
 
 class MLPClassifier(_BaseMLP):
@@ -535,13 +536,7 @@ class MLPClassifier(_BaseMLP):
         return _losses.cross_entropy(out, target)
 
     def _score_encoded(self, X: np.ndarray, codes: np.ndarray) -> float:
-        with no_grad():
-            out = self.model_(X)
-        if type(out) is Value:
-            pred = (np.asarray(out.data) > 0).astype(np.int64)
-        else:
-            pred = np.argmax(np.column_stack([np.asarray(v.data) for v in out]), axis=1)
-        return float(np.mean(pred == codes))
+        return float(np.mean(_decide(self._predict_array(X), 0.0) == codes))  # logits: split at 0
 
     def predict_proba(self, X: Any) -> np.ndarray:
         """Class probabilities, shape (n_samples, n_classes), columns in ``classes_`` order.
@@ -578,8 +573,7 @@ class MLPClassifier(_BaseMLP):
             (2,)
         """
         z = self._forward(X)
-        codes = (z[:, 0] > 0).astype(np.int64) if z.shape[1] == 1 else np.argmax(z, axis=1)
-        return self.classes_[codes]
+        return self.classes_[_decide(z[:, 0] if z.shape[1] == 1 else z, 0.0)]
 
     def score(self, X: Any, y: Any, sample_weight: Any = None) -> float:
         """Mean accuracy on (X, y), optionally weighted.
@@ -639,13 +633,6 @@ class MLPRegressor(_BaseMLP):
 
     def _score_encoded(self, X: np.ndarray, T: np.ndarray) -> float:
         return self._r2(self._predict_array(X), T)
-
-    def _predict_array(self, X: np.ndarray) -> np.ndarray:
-        with no_grad():
-            out = self.model_(X)
-        if type(out) is Value:
-            return np.array(out.data, dtype=np.float64, ndmin=1)
-        return np.column_stack([np.array(v.data, dtype=np.float64, ndmin=1) for v in out])
 
     @staticmethod
     def _r2(pred: np.ndarray, T: np.ndarray, sample_weight: Any = None) -> float:
