@@ -25,7 +25,7 @@ import numpy as np
 
 from autograd_core import AutogradError
 
-from .errors import ConfigError
+from .errors import ConfigError, check_count, check_nonneg
 
 __all__ = [
     "MissingDependencyError",
@@ -52,18 +52,6 @@ class MissingDependencyError(AutogradError, ImportError):
 
 
 # --- argument checks ----------------------------------------------------------------------
-
-
-def _count(n: Any, name: str, minimum: int = 1) -> int:
-    if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < minimum:
-        raise ConfigError(f"{name} must be an integer >= {minimum}, got {n!r}")
-    return int(n)
-
-
-def _nonneg(x: Any, name: str) -> float:
-    if isinstance(x, bool) or not isinstance(x, numbers.Real) or not np.isfinite(x) or x < 0:
-        raise ConfigError(f"{name} must be a finite number >= 0, got {x!r}")
-    return float(x)
 
 
 def _shuffled(rng: np.random.Generator, X: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -103,8 +91,8 @@ def make_moons(n_samples: int = 100, noise: float = 0.1, seed: int | None = None
         >>> X.shape, int(y.sum())
         ((10, 2), 5)
     """
-    n = _count(n_samples, "make_moons(): n_samples", 2)
-    noise = _nonneg(noise, "make_moons(): noise")
+    n = check_count(n_samples, "make_moons(): n_samples", 2)
+    noise = check_nonneg(noise, "make_moons(): noise")
     rng = np.random.default_rng(seed)
     n_out = n // 2
     n_in = n - n_out
@@ -138,8 +126,8 @@ def make_circles(
         >>> sorted(np.round(np.hypot(X[:, 0], X[:, 1]), 6).tolist())
         [0.5, 0.5, 0.5, 0.5, 1.0, 1.0, 1.0, 1.0]
     """
-    n = _count(n_samples, "make_circles(): n_samples", 2)
-    noise = _nonneg(noise, "make_circles(): noise")
+    n = check_count(n_samples, "make_circles(): n_samples", 2)
+    noise = check_nonneg(noise, "make_circles(): noise")
     if isinstance(factor, bool) or not isinstance(factor, numbers.Real) or not 0 < factor < 1:
         raise ConfigError(f"make_circles(): factor must be in (0, 1), got {factor!r}")
     rng = np.random.default_rng(seed)
@@ -175,9 +163,9 @@ def make_spirals(
         >>> X.shape, np.bincount(y).tolist()
         ((90, 2), [30, 30, 30])
     """
-    n = _count(n_samples, "make_spirals(): n_samples", 1)
-    k = _count(classes, "make_spirals(): classes", 2)
-    noise = _nonneg(noise, "make_spirals(): noise")
+    n = check_count(n_samples, "make_spirals(): n_samples", 1)
+    k = check_count(classes, "make_spirals(): classes", 2)
+    noise = check_nonneg(noise, "make_spirals(): noise")
     rng = np.random.default_rng(seed)
     sizes = [n // k + (j < n % k) for j in range(k)]
     parts, labels = [], []
@@ -211,12 +199,12 @@ def make_blobs(
         >>> X[y == 1].tolist()
         [[5.0, 5.0], [5.0, 5.0], [5.0, 5.0]]
     """
-    n = _count(n_samples, "make_blobs(): n_samples", 1)
-    std = _nonneg(std, "make_blobs(): std")
+    n = check_count(n_samples, "make_blobs(): n_samples", 1)
+    std = check_nonneg(std, "make_blobs(): std")
     rng = np.random.default_rng(seed)
     if isinstance(centers, numbers.Integral) and not isinstance(centers, bool):
-        k = _count(centers, "make_blobs(): centers", 1)
-        d = _count(n_features, "make_blobs(): n_features", 1)
+        k = check_count(centers, "make_blobs(): centers", 1)
+        d = check_count(n_features, "make_blobs(): n_features", 1)
         means = rng.uniform(-10.0, 10.0, size=(k, d))
     else:
         try:
@@ -257,9 +245,9 @@ def make_regression(
         >>> X.shape, y.shape, bool(np.allclose(X @ w + b, y))
         ((50, 3), (50,), True)
     """
-    n = _count(n_samples, "make_regression(): n_samples", 1)
-    d = _count(n_features, "make_regression(): n_features", 1)
-    noise = _nonneg(noise, "make_regression(): noise")
+    n = check_count(n_samples, "make_regression(): n_samples", 1)
+    d = check_count(n_features, "make_regression(): n_features", 1)
+    noise = check_nonneg(noise, "make_regression(): noise")
     rng = np.random.default_rng(seed)
     X = rng.normal(size=(n, d))
     w = rng.uniform(-3.0, 3.0, size=d)
@@ -440,7 +428,7 @@ def one_hot(y: Any, n_classes: int | None = None) -> np.ndarray:
         labels = as_int
     if labels.min() < 0:
         raise ConfigError(f"one_hot(): labels must be >= 0, got {int(labels.min())}")
-    k = int(labels.max()) + 1 if n_classes is None else _count(n_classes, "one_hot(): n_classes")
+    k = int(labels.max()) + 1 if n_classes is None else check_count(n_classes, "one_hot(): n_classes")
     if labels.max() >= k:
         raise ConfigError(f"one_hot(): label {int(labels.max())} does not fit n_classes={k}")
     out = np.zeros((labels.size, k))

@@ -12,6 +12,10 @@ Example:
 
 from __future__ import annotations
 
+import math
+import numbers
+from typing import Any
+
 from autograd_core import AutogradError
 
 
@@ -55,3 +59,27 @@ class ModelFileError(AutogradError, ValueError):
         ...     print(str(err).split(": ", 1)[1])
         version 9 is not supported; this library reads version 1
     """
+
+
+def check_count(n: Any, name: str, minimum: int = 1) -> int:
+    """``n`` as an int when it is an integer >= ``minimum``, else ConfigError naming ``name``.
+
+    Example:
+        >>> check_count(3, "epochs")
+        3
+    """
+    if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < minimum:
+        raise ConfigError(f"{name} must be an integer >= {minimum}, got {n!r}")
+    return int(n)
+
+
+def check_nonneg(x: Any, name: str) -> float:
+    """``x`` as a float when it is a finite number >= 0, else ConfigError naming ``name``.
+
+    Example:
+        >>> check_nonneg(0.5, "noise")
+        0.5
+    """
+    if isinstance(x, bool) or not isinstance(x, numbers.Real) or not math.isfinite(x) or x < 0:
+        raise ConfigError(f"{name} must be a finite number >= 0, got {x!r}")
+    return float(x)

@@ -31,7 +31,7 @@ import numpy as np
 
 from autograd_core import Value, grads_array, zero_grad
 
-from .errors import ConfigError
+from .errors import ConfigError, check_count
 
 __all__ = [
     "SGD",
@@ -476,9 +476,7 @@ class StepLR(Schedule):
     name = "step"
 
     def __init__(self, optimizer: Optimizer | None = None, step_size: int = 10, gamma: float = 0.1) -> None:
-        if isinstance(step_size, bool) or not isinstance(step_size, numbers.Integral) or step_size < 1:
-            raise ConfigError(f"StepLR: step_size must be an integer >= 1, got {step_size!r}")
-        self.step_size = int(step_size)
+        self.step_size = check_count(step_size, "StepLR: step_size")
         self.gamma = _number(gamma, "StepLR: gamma")
         super().__init__(optimizer)
 
@@ -565,9 +563,7 @@ class CosineLR(Schedule):
     name = "cosine"
 
     def __init__(self, optimizer: Optimizer | None = None, T_max: int = 100, eta_min: float = 0.0) -> None:
-        if isinstance(T_max, bool) or not isinstance(T_max, numbers.Integral) or T_max < 1:
-            raise ConfigError(f"CosineLR: T_max must be an integer >= 1, got {T_max!r}")
-        self.T_max = int(T_max)
+        self.T_max = check_count(T_max, "CosineLR: T_max")
         self.eta_min = _number(eta_min, "CosineLR: eta_min")
         super().__init__(optimizer)
 
@@ -608,9 +604,7 @@ class LinearLR(Schedule):
     ) -> None:
         self.start_factor = _number(start_factor, "LinearLR: start_factor")
         self.end_factor = _number(end_factor, "LinearLR: end_factor")
-        if isinstance(total_iters, bool) or not isinstance(total_iters, numbers.Integral) or total_iters < 1:
-            raise ConfigError(f"LinearLR: total_iters must be an integer >= 1, got {total_iters!r}")
-        self.total_iters = int(total_iters)
+        self.total_iters = check_count(total_iters, "LinearLR: total_iters")
         super().__init__(optimizer)
 
     def lr_at(self, epoch: int) -> float:
@@ -652,9 +646,7 @@ class AdaptiveLR(Schedule):
         min_lr: float = 1e-6,
     ) -> None:
         self.tol = _number(tol, "AdaptiveLR: tol")
-        if isinstance(patience, bool) or not isinstance(patience, numbers.Integral) or patience < 1:
-            raise ConfigError(f"AdaptiveLR: patience must be an integer >= 1, got {patience!r}")
-        self.patience = int(patience)
+        self.patience = check_count(patience, "AdaptiveLR: patience")
         self.factor = _number(factor, "AdaptiveLR: factor", 0.0, 1.0, True)
         self.min_lr = _number(min_lr, "AdaptiveLR: min_lr")
         super().__init__(optimizer)

@@ -32,7 +32,7 @@ from autograd_core import AutogradError, ShapeError, Value, grads_array, no_grad
 
 from . import losses as _losses
 from .data import train_test_split
-from .errors import ConfigError
+from .errors import ConfigError, check_count, check_nonneg
 from .optim import Optimizer, Schedule, get_optimizer, get_schedule
 
 __all__ = [
@@ -427,12 +427,6 @@ def _fraction(x: Any, name: str) -> float:
     return float(x)
 
 
-def _positive_int(x: Any, name: str) -> int:
-    if isinstance(x, bool) or not isinstance(x, numbers.Integral) or x < 1:
-        raise ConfigError(f"fit(): {name} must be an integer >= 1, got {x!r}")
-    return int(x)
-
-
 def fit(
     model: Any,
     X: Any,
@@ -506,12 +500,11 @@ def fit(
     loss_fn = _losses.get(loss)
     Xa = _features(X, model, "fit()")
     ya = _prepare_targets(y, name, len(Xa), "fit()")
-    epochs = _positive_int(epochs, "epochs")
-    patience = _positive_int(patience, "patience")
+    epochs = check_count(epochs, "fit(): epochs")
+    patience = check_count(patience, "fit(): patience")
     if isinstance(min_delta, bool) or not isinstance(min_delta, numbers.Real) or min_delta < 0:
         raise ConfigError(f"fit(): min_delta must be a number >= 0, got {min_delta!r}")
-    if isinstance(alpha, bool) or not isinstance(alpha, numbers.Real) or not math.isfinite(alpha) or alpha < 0:
-        raise ConfigError(f"fit(): alpha must be a finite number >= 0, got {alpha!r}")
+    check_nonneg(alpha, "fit(): alpha")
     validation_split = _fraction(validation_split, "validation_split")
     metric_names = _metric_names(metrics, name)
     classification = name in CLASSIFICATION_LOSSES
@@ -551,7 +544,7 @@ def fit(
         sched = get_schedule(schedule, opt, **dict(schedule_options or {}))
 
     n = len(Xa)
-    bs = n if batch_size is None else _positive_int(batch_size, "batch_size")
+    bs = n if batch_size is None else check_count(batch_size, "fit(): batch_size")
     bs = min(bs, n)
     rng = np.random.default_rng(seed)
     thr = _threshold(name, _output_activation(model), ya)
