@@ -26,7 +26,7 @@ import html
 import math
 import re
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -565,6 +565,17 @@ def draw_dot(
     )
 
 
+def node_ids(nodes: Sequence[Value]) -> dict[Value, str]:
+    """The DOT names ``draw_dot`` gives to Values (an op's node is the same name + "op").
+
+    Example:
+        >>> from autograd_core import Value
+        >>> list(node_ids([Value(1.0), Value(2.0)]).values())
+        ['n0', 'n1']
+    """
+    return {v: f"n{i}" for i, v in enumerate(nodes)}
+
+
 def _draw(
     sub: Subgraph,
     *,
@@ -590,7 +601,7 @@ def _draw(
     where = _neuron_of(nodes) if cluster or len(nodes) > max_nodes else {}
     group = _groups(nodes, top, where, max_nodes) if len(nodes) > max_nodes else {}
 
-    ids = {v: f"n{i}" for i, v in enumerate(nodes)}
+    ids = node_ids(nodes)
     inside = set(nodes)
     # Where each node statement goes: the main graph, or a neuron cluster.
     bodies: dict[tuple[int, int] | None, list[tuple[str, dict[str, str]]]] = {None: []}

@@ -28,7 +28,7 @@ import numpy as np
 
 from autograd_core import Value, topological_order
 
-from .graph import Subgraph, VizError, draw_dot, format_of, write_picture
+from .graph import Subgraph, VizError, draw_dot, format_of, node_ids, write_picture
 
 __all__ = ["NeuronView", "neuron_view"]
 
@@ -71,7 +71,7 @@ class NeuronView:
             True
         """
         dg = draw_dot(self.subgraph, **draw_kw)
-        ids = {v: f"n{i}" for i, v in enumerate(self.subgraph.nodes)}  # draw_dot's node names
+        ids = node_ids(self.subgraph.nodes)
         dg.edge(
             ids[self.a],
             ids[self.loss] + "op",
