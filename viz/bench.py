@@ -478,13 +478,7 @@ class _TorchBatched:
                 if i < last:
                     h = torch.relu(h)
             loss = torch.relu(1.0 - yt * h[:, 0]).mean() + ALPHA * sum((p * p).sum() for p in params)
-            for p in params:
-                p.grad = None
-            loss.backward()
-            with torch.no_grad():
-                for p in params:
-                    p -= lr * p.grad
-            return float(loss.item())
+            return _torch_sgd(torch, params, loss, lr)
 
         return step
 
@@ -528,13 +522,7 @@ class _Torch0d:
             losses = [torch.relu(1 + -yi * si) for yi, si in zip(ys, scores, strict=True)]
             data_loss = sum(losses) * (1.0 / len(losses))
             total = data_loss + ALPHA * sum(p * p for p in params)
-            for p in params:
-                p.grad = None
-            total.backward()
-            with torch.no_grad():
-                for p in params:
-                    p -= lr * p.grad
-            return float(total.item())
+            return _torch_sgd(torch, params, total, lr)
 
         return step
 
@@ -684,9 +672,7 @@ def _bench_nodes(result: BenchResult, s: Settings, say: Callable[[str], None]) -
         x, y = _chain(V, n)
         y.backward()
         ys[name], grads[name] = y.data, x.grad
-    cn = CHAIN_C**n
-    ys["closed form"] = 0.5 * cn + CHAIN_D * (1 - cn) / (1 - CHAIN_C)
-    grads["closed form"] = cn
+    ys["closed form"], grads["closed form"] = _chain_closed_form(n)
     _check(result, f"chain of {n}: y", "closed form", ys, tol=1e-12)
     _check(result, f"chain of {n}: dy/dx", "closed form", grads, tol=1e-12)
 
@@ -787,8 +773,7 @@ def _bench_chain(result: BenchResult, s: Settings, say: Callable[[str], None]) -
             )
         finally:
             gc.collect()
-    cn = CHAIN_C**small
-    values["closed form"] = (0.5 * cn + CHAIN_D * (1 - cn) / (1 - CHAIN_C), cn)
+    values["closed form"] = _chain_closed_form(small)
     _check(result, f"deep chain {small:,}: y", "closed form", {k: v[0] for k, v in values.items()}, tol=1e-12)
     _check(result, f"deep chain {small:,}: dy/dx", "closed form", {k: v[1] for k, v in values.items()}, tol=1e-12)
 
@@ -811,6 +796,23 @@ def _bench_chain(result: BenchResult, s: Settings, say: Callable[[str], None]) -
             _time_row(f"deep chain {n:,}: build + backward", times, "ours", "torch_0d", "torch 0-d", max_ratio, target)
         )
     result.raw["deep_chain"] = {"per_round_seconds": raw}
+
+
+def _chain_closed_form(n: int) -> tuple[float, float]:
+    """(y, dy/dx) of n steps of y = y * c + d from x = 0.5, by the geometric series."""
+    cn = CHAIN_C**n
+    return 0.5 * cn + CHAIN_D * (1 - cn) / (1 - CHAIN_C), cn
+
+
+def _torch_sgd(torch: Any, params: Sequence[Any], loss: Any, lr: float) -> float:
+    """One SGD step of PyTorch parameters on ``loss`` (the timed baseline's update)."""
+    for p in params:
+        p.grad = None
+    loss.backward()
+    with torch.no_grad():
+        for p in params:
+            p -= lr * p.grad
+    return float(loss.item())
 
 
 # --- digits ---------------------------------------------------------------------------------
