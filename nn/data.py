@@ -398,17 +398,26 @@ def standardize(X: Any, mean: Any = None, std: Any = None) -> tuple[np.ndarray, 
         ([[-1.0, 0.0], [1.0, 0.0]], [2.0, 5.0], [1.0, 1.0])
     """
     arr = _as_2d(X, "standardize()")
-    mean = arr.mean(axis=0) if mean is None else np.asarray(mean, dtype=np.float64)
+    if not np.all(np.isfinite(arr)):
+        raise ConfigError("standardize(): X contains NaN or infinity")
+    # A column near float64's limit (1e300) is divided by its largest |value| first, so that
+    # its sum and squares do not overflow; other columns are used as they are (s = 1).
+    big = np.max(np.abs(arr), axis=0, initial=0.0)
+    s = np.where(big > 1e100, big, 1.0)
+    z = arr / s
+    mean = z.mean(axis=0) * s if mean is None else np.asarray(mean, dtype=np.float64)
+    if mean.shape not in ((arr.shape[1],), ()):
+        raise ConfigError(f"standardize(): mean and std need shape ({arr.shape[1]},), got mean {mean.shape}")
     if std is None:
-        std = arr.std(axis=0)
+        std = (z - mean / s).std(axis=0) * s
         std = np.where(std > 1e-12 * np.maximum(1.0, np.abs(mean)), std, 1.0)
     else:
         std = np.asarray(std, dtype=np.float64)
         if np.any(std <= 0):
             raise ConfigError("standardize(): std must be positive")
-    if mean.shape not in ((arr.shape[1],), ()) or std.shape not in ((arr.shape[1],), ()):
-        raise ConfigError(f"standardize(): mean and std need shape ({arr.shape[1]},), got {mean.shape} and {std.shape}")
-    return (arr - mean) / std, mean, std
+    if std.shape not in ((arr.shape[1],), ()):
+        raise ConfigError(f"standardize(): mean and std need shape ({arr.shape[1]},), got std {std.shape}")
+    return (z - mean / s) / (std / s), mean, std
 
 
 def one_hot(y: Any, n_classes: int | None = None) -> np.ndarray:

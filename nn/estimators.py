@@ -35,14 +35,14 @@ from typing import Any
 
 import numpy as np
 
-from autograd_core import AutogradError, Value, no_grad, sum_squares
+from autograd_core import AutogradError, Value, grads_array, no_grad, sum_squares
 
 from . import losses as _losses
 from .data import train_test_split
 from .errors import ConfigError
 from .layers import MLP
 from .optim import SGD, Adam, Optimizer
-from .train import _decide, _outputs, _penalised
+from .train import _check_finite, _decide, _outputs, _penalised, check_scale
 
 __all__ = ["ConvergenceWarning", "MLPClassifier", "MLPRegressor", "NotFittedError"]
 
@@ -298,6 +298,7 @@ class _BaseMLP:
             )
         if not np.all(np.isfinite(arr)):
             raise ConfigError(f"{type(self).__name__}: X contains NaN or infinity")
+        check_scale(arr, "X", type(self).__name__)
         if not fitting:
             if not hasattr(self, "model_"):
                 raise NotFittedError(
@@ -339,6 +340,7 @@ class _BaseMLP:
     def _score_encoded(self, X: np.ndarray, y: np.ndarray) -> float:
         raise NotImplementedError
 
+    @np.errstate(all="ignore")  # overflow and NaN are caught explicitly: DivergenceError
     def _fit(self, X: np.ndarray, T: np.ndarray, y_for_split: np.ndarray, n_out: int) -> None:
         """scikit-learn's ``_fit_stochastic`` on encoded targets T."""
         hidden, _ = self._validate()
@@ -390,6 +392,7 @@ class _BaseMLP:
         no_improvement = 0
         self.n_iter_ = 0
         idx = np.arange(n)
+        params = model.parameters()
         for _ in range(self.max_iter):
             if self.shuffle:
                 idx = rng.permutation(n)
@@ -400,17 +403,16 @@ class _BaseMLP:
                 loss = self._data_loss(out, T_tr[batch])
                 if alpha:
                     loss = loss + sum_squares(weights) * (0.5 * alpha / len(batch))
+                epoch, who = self.n_iter_ + 1, type(self).__name__
+                _check_finite(np.array([loss.data]), "the loss became", epoch, opt.lr, who)
                 opt.zero_grad()
                 loss.backward()
+                _check_finite(grads_array(params), "a gradient became", epoch, opt.lr, who)
                 opt.step()
+                _check_finite(np.array([p.data for p in params]), "the update made a weight", epoch, opt.lr, who)
                 accumulated += loss.data * len(batch)
             self.n_iter_ += 1
             self.loss_ = accumulated / n
-            if not math.isfinite(self.loss_):
-                raise ConfigError(
-                    f"{type(self).__name__}: the loss became {self.loss_} at iteration {self.n_iter_}; "
-                    f"try a smaller learning_rate_init (got {self.learning_rate_init}) or scaled inputs"
-                )
             self.t_ += n
             self.loss_curve_.append(self.loss_)
             if self.verbose:
@@ -621,6 +623,7 @@ class MLPRegressor(_BaseMLP):
             raise ConfigError(f"MLPRegressor: y must have {len(Xa)} rows, got shape {T.shape}")
         if not np.all(np.isfinite(T)):
             raise ConfigError("MLPRegressor: y contains NaN or infinity")
+        check_scale(T, "y", "MLPRegressor")
         if T.ndim == 2 and T.shape[1] == 1:
             T = T[:, 0]
         n_out = 1 if T.ndim == 1 else T.shape[1]

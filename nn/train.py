@@ -58,16 +58,54 @@ Callback = Callable[[int, dict[str, Any]], Any]
 
 
 class DivergenceError(AutogradError, ArithmeticError):
-    """The training loss became NaN or infinite (usually: the learning rate is too large).
+    """A training loss, gradient or update became NaN or infinite (usually: the learning rate is too large).
 
     Example:
         >>> from nn import MLP
         >>> try:
-        ...     fit(MLP(1, [1], seed=0), [[1e200]], [0.0], progress=False)
+        ...     fit(MLP(1, [1], seed=0), [[1.0], [2.0]], [1.0, 0.0], optimizer="sgd", lr=1e308, progress=False)
         ... except DivergenceError as err:
         ...     print(str(err).split(";")[0])
-        fit(): the loss became inf at epoch 1
+        fit(): the loss became inf at epoch 2
     """
+
+
+# Squares and products of numbers beyond this (in the loss, the L2 penalty, Adam's second
+# moments) overflow float64 (max 1.8e308), so such inputs are refused before training.
+MAX_ABS_INPUT = 1e100
+
+
+def check_scale(arr: np.ndarray, what: str, who: str) -> None:
+    """Refuse NaN, infinity and numbers too large to train on in float64, naming the largest.
+
+    Example:
+        >>> check_scale(np.array([[1.0, -2e300]]), "X", "fit()")
+        Traceback (most recent call last):
+        ...
+        nn.errors.ConfigError: fit(): X reaches 2e+300 ...; standardise ...
+    """
+    if arr.size == 0:
+        return
+    finite = np.isfinite(arr)
+    if not np.all(finite):
+        where = tuple(int(i) for i in np.argwhere(~finite)[0])
+        raise ConfigError(f"{who}: {what} holds {arr[where]} at index {list(where)}; every value must be finite")
+    big = float(np.max(np.abs(arr)))
+    if big > MAX_ABS_INPUT:
+        raise ConfigError(
+            f"{who}: {what} reaches {big:.3g} (in absolute value); numbers beyond {MAX_ABS_INPUT:g} overflow "
+            "float64 in the loss, the gradients and the optimizer; standardise them first "
+            "(nn.data.standardize, or --standardize on the command line)"
+        )
+
+
+def _check_finite(values: np.ndarray, what: str, epoch: int, lr: float, who: str = "fit()") -> None:
+    """DivergenceError when ``values`` (a loss, the gradients, the new weights) hold NaN or infinity."""
+    bad = values[~np.isfinite(values)]
+    if bad.size:
+        raise DivergenceError(
+            f"{who}: {what} {bad[0]} at epoch {epoch}; try a smaller learning rate (lr={lr:g}) or standardised inputs"
+        )
 
 
 # --- History ------------------------------------------------------------------------------
@@ -500,6 +538,8 @@ def fit(
     loss_fn = _losses.get(loss)
     Xa = _features(X, model, "fit()")
     ya = _prepare_targets(y, name, len(Xa), "fit()")
+    check_scale(Xa, "X", "fit()")
+    check_scale(ya, "y", "fit()")
     epochs = check_count(epochs, "fit(): epochs")
     patience = check_count(patience, "fit(): patience")
     if isinstance(min_delta, bool) or not isinstance(min_delta, numbers.Real) or min_delta < 0:
@@ -518,6 +558,8 @@ def fit(
             raise ConfigError("fit(): validation_data must be a pair (X_val, y_val)") from None
         Xv = _features(Xv_raw, model, "fit(validation_data)")
         yv = _prepare_targets(yv_raw, name, len(Xv), "fit(validation_data)")
+        check_scale(Xv, "X_val", "fit(validation_data)")
+        check_scale(yv, "y_val", "fit(validation_data)")
     elif validation_split:
         strat = classification and ya.ndim == 1
         Xa, Xv, ya, yv = train_test_split(Xa, ya, test_size=validation_split, seed=seed, stratify=strat)
@@ -561,6 +603,11 @@ def fit(
     plain = show and bar is None
     every = max(1, epochs // 10)
 
+    params = list(model.parameters())
+    # Overflow and NaN are caught explicitly (loss, gradients, new weights) and raised as
+    # DivergenceError, so NumPy's floating-point warnings are silenced while training.
+    errstate = np.errstate(all="ignore")
+    errstate.__enter__()
     try:
         for epoch in range(epochs):
             start = time.perf_counter()
@@ -571,20 +618,17 @@ def fit(
             for lo in range(0, n, bs):
                 idx = order[lo : lo + bs]
                 xb, yb = Xa[idx], ya[idx]
-                with np.errstate(over="ignore", invalid="ignore"):  # a non-finite loss is reported below
-                    out = model(xb)
-                    objective = loss_fn(out, yb, reduction="mean")
-                    if decay:
-                        objective = objective + sum_squares(decay) * float(alpha)
+                out = model(xb)
+                objective = loss_fn(out, yb, reduction="mean")
+                if decay:
+                    objective = objective + sum_squares(decay) * float(alpha)
                 value = float(objective.data)
-                if not math.isfinite(value):
-                    raise DivergenceError(
-                        f"fit(): the loss became {value} at epoch {epoch + 1}; try a smaller learning rate "
-                        f"(lr={opt.lr:g}) or standardised inputs"
-                    )
+                _check_finite(np.array([value]), "the loss became", epoch + 1, opt.lr)
                 opt.zero_grad()
                 objective.backward()
+                _check_finite(grads_array(params), "a gradient became", epoch + 1, opt.lr)
                 opt.step()
+                _check_finite(np.array([p.data for p in params]), "the update made a weight", epoch + 1, opt.lr)
                 total += value * len(idx)
                 if metric_names:
                     seen_out.append(_outputs(out))
@@ -636,6 +680,7 @@ def fit(
                 history.stopped_early = epoch + 1 < epochs
                 break
     finally:
+        errstate.__exit__(None, None, None)
         if bar is not None:
             bar.close()
     if early_stopping and best_state is not None:

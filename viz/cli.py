@@ -18,6 +18,7 @@ import math
 import os
 import sys
 import time
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -867,12 +868,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"{PROG}: error: a command is required: {names} (see '{PROG} --help')", file=sys.stderr)
         return EXIT_USAGE
     try:
-        return args.run(args)
+        # NumPy's floating-point warnings never reach a user: overflow and NaN are checked
+        # explicitly where they matter (training raises DivergenceError, data is range-checked).
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            return args.run(args)
     except BrokenPipeError:  # `backprop check | head`: the reader left; stop quietly
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 141
     except (AutogradError, OSError) as err:
         print(f"{PROG}: error: {_one_line(str(err)) or type(err).__name__}", file=sys.stderr)
+        return EXIT_USAGE
+    except MemoryError:
+        print(
+            f"{PROG}: error: out of memory; use fewer samples, smaller --hidden layers or a smaller --batch-size",
+            file=sys.stderr,
+        )
         return EXIT_USAGE
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted", file=sys.stderr)
