@@ -19,7 +19,16 @@ from .compose import (
     sum_squares,
     sum_values,
 )
-from .errors import AnomalyError, AutogradError, DomainError, GradcheckError, OperandTypeError, ShapeError
+from .define import UserOp, define_op
+from .errors import (
+    AnomalyError,
+    AutogradError,
+    DomainError,
+    GradcheckError,
+    OpDefinitionError,
+    OperandTypeError,
+    ShapeError,
+)
 from .functional import grad, gradcheck, hessian, jacobian, numerical_grad, value_and_grad
 from .fused import dot_rows
 from .graph import (
@@ -42,11 +51,14 @@ __all__ = [
     "DomainError",
     "GradcheckError",
     "GraphStats",
+    "OpDefinitionError",
     "OperandTypeError",
     "ShapeError",
+    "UserOp",
     "Value",
     "apply",
     "cos",
+    "define_op",
     "detect_anomaly",
     "dot",
     "dot_rows",

@@ -38,3 +38,7 @@ class AnomalyError(AutogradError, ValueError):
 
 class GradcheckError(AutogradError, AssertionError):
     """Analytic and numerical gradients disagree; the message holds a per-argument table."""
+
+
+class OpDefinitionError(AutogradError, ValueError):
+    """``define_op`` was given an unusable definition (a bad name, a rule of the wrong arity, ...)."""

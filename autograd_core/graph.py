@@ -188,6 +188,31 @@ def _local_shares(fn: Any, args: tuple[Any, ...], g: Any, out: Any, inputs: Any)
     return [rule(g, out, *inputs) if type(a) is Value else None for rule, a in zip(fn.rules, args)]
 
 
+def local_shares(node: Value, g: Any) -> list[tuple[Value, Any]]:
+    """What one backward step sends from ``node`` (upstream gradient ``g``): (input, share) per Value input.
+
+    The node's own rules, built-in or from ``define_op``; a float input of a laned node gets
+    the lane sum, as in ``backward()``. Nothing is accumulated anywhere.
+
+    Example:
+        >>> x = Value(3.0, label="x"); y = x * 2.0
+        >>> [(v.label, share) for v, share in local_shares(y, 1.0)]
+        [('x', 2.0)]
+    """
+    args = node._args
+    if not args:
+        return []
+    inputs = [a.data if type(a) is Value else a for a in args]
+    laned = type(node.data) is ndarray
+    out = []
+    for a, share in zip(args, _local_shares(node._fn, args, g, node.data, inputs)):
+        if type(a) is Value:
+            if laned and type(a.data) is not ndarray:
+                share = float(np.sum(share))
+            out.append((a, share))
+    return out
+
+
 def _bad_lanes(node: Value, args: tuple[Any, ...], g: Any) -> Any:
     """For an error message: the lanes where ``node``'s local derivatives are not finite (None for scalars)."""
     if type(node.data) is not ndarray:

@@ -3,7 +3,8 @@
 How the frames are computed. ``trace_backward(root)`` first runs the engine's real
 ``backward()`` (the user's gradients are saved before and restored after, so nothing changes
 for them). Then it replays the same pass step by step: the engine's order (topological order,
-reversed) and the engine's own derivative rules (``autograd_core.ops.TABLE``), accumulating the
+reversed) and the engine's own derivative rules (each node's row of the table, ``define_op``'s
+ones included, through ``autograd_core.graph.local_shares``), accumulating the
 shares exactly as ``backward()`` does. Frame k therefore shows the engine's state right after
 step k: the node whose local derivative was just applied (highlighted), the shares it sent to
 its inputs (on the highlighted edges), gradients that are final (every consumer has been
@@ -36,8 +37,8 @@ from typing import Any
 import graphviz
 import numpy as np
 
-from autograd_core import Value, topological_order
-from autograd_core.ops import TABLE
+from autograd_core import Value, ops, topological_order
+from autograd_core.graph import local_shares
 
 from .graph import (
     RenderError,
@@ -136,22 +137,8 @@ def _real_backward(order: list[Value], root: Value, seed: float = 1.0) -> dict[V
 
 
 def _shares(node: Value, g: Any) -> list[tuple[Value, Any]]:
-    """The engine's rule for ``node`` applied to upstream ``g``: (input, share) per Value input."""
-    op = TABLE[node.op]
-    args = node.op_args
-    inputs = [a.data if type(a) is Value else a for a in args]
-    laned = type(node.data) is np.ndarray
-    if op.rules is not None:
-        raw = [op.rules[i](g, node.data, *inputs) if type(a) is Value else None for i, a in enumerate(args)]
-    else:
-        raw = list(op.vjp(g, node.data, *inputs))
-    out = []
-    for a, share in zip(args, raw, strict=False):
-        if type(a) is Value:
-            if laned and type(a.data) is not np.ndarray:  # a float feeding lanes gets the lane sum
-                share = float(np.sum(share))
-            out.append((a, share))
-    return out
+    """The engine's rule for ``node`` (built-in or define_op) applied to upstream ``g``: (input, share)."""
+    return local_shares(node, g)
 
 
 def trace_backward(root: Value, precision: int = 4, grad: float = 1.0, of: str | None = None) -> list[Step]:
@@ -267,7 +254,8 @@ def _caption(
         else:
             num_parts.append(f"{target} {eq} {fmt(share)}")
     if texts is None:
-        head = f"{node.op}: {VJP_TEXT.get(node.op, 'vector-Jacobian product')} (g = {up} = {fmt(g)})"
+        kind = VJP_TEXT.get(node.op, "its define_op rule" if node.op not in ops.TABLE else "vector-Jacobian product")
+        head = f"{node.op}: {kind} (g = {up} = {fmt(g)})"
         shown = num_parts[:4] + ([f"… and {len(num_parts) - 4} more"] if len(num_parts) > 4 else [])
         lines = [head, ";  ".join(shown)]
     else:
