@@ -11,7 +11,7 @@ Example:
 """
 
 from . import activations, losses, reference
-from .errors import ConfigError, ModelFileError, StateDictError
+from .errors import ConfigError, ConversionError, ModelFileError, StateDictError
 from .layers import MLP, Layer, Neuron
 from .losses import (
     binary_cross_entropy,
@@ -29,6 +29,7 @@ from .module import Module
 __all__ = [
     "MLP",
     "ConfigError",
+    "ConversionError",
     "Layer",
     "ModelFileError",
     "Module",
@@ -96,3 +97,9 @@ __all__ += [
     "train",
     "train_test_split",
 ]
+
+# --- the PyTorch bridge: torch is imported only inside its functions ---
+from . import torch_bridge  # noqa: E402
+from .torch_bridge import export_onnx, from_torch, to_torch  # noqa: E402
+
+__all__ += ["export_onnx", "from_torch", "to_torch", "torch_bridge"]

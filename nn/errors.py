@@ -83,3 +83,12 @@ def check_nonneg(x: Any, name: str) -> float:
     if isinstance(x, bool) or not isinstance(x, numbers.Real) or not math.isfinite(x) or x < 0:
         raise ConfigError(f"{name} must be a finite number >= 0, got {x!r}")
     return float(x)
+
+
+class ConversionError(ConfigError):
+    """A model cannot be carried to or from PyTorch; the message names the first layer or module.
+
+    Example:
+        >>> issubclass(ConversionError, ValueError)
+        True
+    """

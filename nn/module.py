@@ -139,6 +139,18 @@ class Module:
         """
         return len(self.parameters())
 
+    def to_torch(self) -> Any:
+        """This model as a ``torch.nn.Sequential`` in float64 with the same weights (see ``nn.to_torch``).
+
+        Example:
+            >>> from nn import MLP
+            >>> [type(m).__name__ for m in MLP(2, [3, 1], activation="tanh").to_torch()]
+            ['Linear', 'Tanh', 'Linear']
+        """
+        from .torch_bridge import to_torch
+
+        return to_torch(self)
+
     # --- state dicts ------------------------------------------------------------------
 
     def state_dict(self) -> dict[str, float]:

@@ -28,7 +28,7 @@ import numpy as np
 
 from autograd_core import AutogradError, grads_array
 
-from . import bench
+from . import bench, cli_export
 
 PROG = "backprop"
 EXIT_USAGE = 2
@@ -804,6 +804,7 @@ COMMANDS: list[Command] = [
         cmd_check,
     ),
     Command("bench", bench.HELP, bench.EPILOG, bench.add_arguments, bench.command),
+    Command("export", cli_export.HELP, cli_export.EPILOG, cli_export._export_arguments, cli_export.cmd_export),
 ]
 
 
