@@ -98,7 +98,11 @@ def networks(draw: st.DrawFn) -> MLP:
     nouts = draw(st.lists(st.integers(1, 5), min_size=1, max_size=3))
     hidden = [draw(st.sampled_from(HIDDEN)) for _ in nouts[:-1]]
     out = draw(st.sampled_from(OUTPUT))
-    return MLP(nin, nouts, activation=hidden, output_activation=out, seed=draw(st.integers(0, 2**16)))
+    rng = np.random.default_rng(draw(st.integers(0, 2**16)))
+    sizes = [nin, *nouts]
+    Ws = [rng.normal(size=(sizes[i + 1], sizes[i])) for i in range(len(nouts))]
+    bs = [rng.normal(size=n) for n in nouts]  # non-zero biases, so a bias bug shows
+    return MLP.from_weights(Ws, bs, [*hidden, out])
 
 
 def _batch(model: MLP, seed: int, n: int = 5) -> tuple[np.ndarray, np.ndarray]:
