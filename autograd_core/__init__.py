@@ -43,6 +43,7 @@ from .graph import (
     zero_grad,
 )
 from .ops import cos, exp, log, relu, sigmoid, sin, softplus, sqrt, tanh
+from .params import ParamBuffer, Parameter, ParamList
 from .value import Value, apply
 
 __all__ = [
@@ -53,6 +54,9 @@ __all__ = [
     "GraphStats",
     "OpDefinitionError",
     "OperandTypeError",
+    "ParamBuffer",
+    "ParamList",
+    "Parameter",
     "ShapeError",
     "UserOp",
     "Value",

@@ -19,15 +19,17 @@ import numpy as np
 
 from . import ops
 from .errors import ShapeError
+from .params import Parameter, ParamList, sum_squares_of
 from .value import Value, apply, as_data
 
 ndarray = np.ndarray
+_NODES = frozenset({Value, Parameter})
 
 
 def _inputs(values: Iterable[Any], what: str) -> list[Any]:
     """Values stay Values, numbers and arrays become constants; lanes must agree."""
     values = values if type(values) is list else list(values)
-    if set(map(type, values)) == {Value}:  # the common case, checked at C speed
+    if set(map(type, values)) <= _NODES:  # the common case, checked at C speed
         datas = [v.data for v in values]
         kinds = set(map(type, datas))
         if kinds == {float} or (kinds == {ndarray} and len(set([d.shape for d in datas])) == 1):
@@ -35,7 +37,7 @@ def _inputs(values: Iterable[Any], what: str) -> list[Any]:
     items = []
     lanes = None
     for v in values:  # one pass: this runs for every neuron of every forward
-        if type(v) is Value:
+        if isinstance(v, Value):
             d = v.data
         elif type(v) is float:
             d = v
@@ -50,7 +52,7 @@ def _inputs(values: Iterable[Any], what: str) -> list[Any]:
 
 
 def _node(op: ops.Op, items: list[Any]) -> Value:
-    if any(type(v) is Value for v in items):
+    if any(isinstance(v, Value) for v in items):
         return apply(op, *items)
     return Value(op.forward(*items))  # constants only: a plain leaf
 
@@ -63,7 +65,7 @@ def sum_values(values: Iterable[Any], start: Any = 0.0) -> Value:
         3.5
     """
     items = list(values)
-    start_data = None if type(start) is Value else as_data(start, "sum_values(start=...)")
+    start_data = None if isinstance(start, Value) else as_data(start, "sum_values(start=...)")
     if start_data is None or type(start_data) is ndarray or start_data != 0.0:  # skip only a 0.0 start
         items.append(start)
     if not items:
@@ -106,6 +108,8 @@ def sum_squares(values: Iterable[Any]) -> Value:
         >>> sum_squares([Value(1.0), Value(2.0)]).data
         5.0
     """
+    if type(values) is ParamList:
+        return sum_squares_of(values)  # one node read from the parameter buffers
     items = _inputs(values, "sum_squares()")
     if not items:
         return Value(0.0)
@@ -169,7 +173,7 @@ def minimum(a: Any, b: Any) -> Any:
 
 def _binary(op: ops.Op, a: Any, b: Any) -> Any:
     items = _inputs((a, b), f"{op.name}()")
-    if type(a) is not Value and type(b) is not Value:
+    if not isinstance(a, Value) and not isinstance(b, Value):
         return op.forward(*items)
     return apply(op, *items)
 
@@ -181,6 +185,6 @@ def leaky_relu(x: Any, slope: float = 0.01) -> Any:
         >>> leaky_relu(-2.0), leaky_relu(Value(-2.0), 0.1).data
         (-0.02, -0.2)
     """
-    if type(x) is Value:
+    if isinstance(x, Value):
         return x.leaky_relu(slope)
     return ops.LEAKY_RELU.forward(as_data(x, "leaky_relu()"), float(slope))

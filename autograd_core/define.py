@@ -60,12 +60,12 @@ class UserOp:
             s = "" if self.arity == 1 else "s"
             raise OperandTypeError(f"{self.name}() takes {self.arity} input{s}, got {len(args)}")
         what = f"{self.name}()"
-        items = [a if type(a) is Value else as_data(a, what) for a in args]
-        lanes = {d.shape[0] for d in (a.data if type(a) is Value else a for a in items) if type(d) is ndarray}
+        items = [a if isinstance(a, Value) else as_data(a, what) for a in args]
+        lanes = {d.shape[0] for d in (a.data if isinstance(a, Value) else a for a in items) if type(d) is ndarray}
         if len(lanes) > 1:
             shown = " and ".join(f"{n} lanes" for n in sorted(lanes))
             raise ShapeError(f"{what}: lanes do not match, got {shown}")
-        if any(type(a) is Value for a in items):
+        if any(isinstance(a, Value) for a in items):
             return apply(self.op, *items)
         return self.op.forward(*items)
 
@@ -151,7 +151,7 @@ def _checked_forward(name: str, forward: Callable[..., Any]) -> Callable[..., An
             raise
         except (ArithmeticError, ValueError) as err:
             raise DomainError(f"{name}() failed at input {_describe_inputs(xs)}: {err}") from None
-        if type(out) is Value:
+        if isinstance(out, Value):
             raise OperandTypeError(
                 f"{name}(): forward returned a Value; it receives raw numbers or lanes and must return one"
             )
@@ -187,13 +187,13 @@ def _checked_rule(name: str, i: int, rule: Callable[..., Any]) -> Callable[..., 
         except (ArithmeticError, FloatingPointError) as err:
             raise DomainError(f"{name}: derivative rule {i} failed ({err})") from None
         except TypeError as err:
-            if type(g) is Value or any(type(x) is Value for x in (out, *xs)):
+            if isinstance(g, Value) or any(isinstance(x, Value) for x in (out, *xs)):
                 raise OperandTypeError(
                     f"{name}: derivative rule {i} does not accept Values, which backward(create_graph=True) "
                     f"passes ({err}); write it with autograd_core's exp, log, tanh, sigmoid, ... instead of math's"
                 ) from None
             raise OperandTypeError(f"{name}: derivative rule {i} failed: {err}") from None
-        if type(share) is float or type(share) is ndarray or type(share) is Value:
+        if type(share) is float or type(share) is ndarray or isinstance(share, Value):
             return share
         if isinstance(share, (int, float, np.number)) and not isinstance(share, bool):
             return float(share)

@@ -41,8 +41,8 @@ def _leaves(args: Sequence[Any], nums: tuple[int, ...]) -> tuple[list[Any], list
     Values too (so ``f`` may call Value methods on any argument); anything else passes through."""
     call = list(args)
     for i, arg in enumerate(args):
-        if i in nums or type(arg) is Value or isinstance(arg, (numbers.Real, np.ndarray)):
-            data = arg.data if type(arg) is Value else as_data(arg, f"argument {i}")
+        if i in nums or isinstance(arg, (Value, numbers.Real, np.ndarray)):
+            data = arg.data if isinstance(arg, Value) else as_data(arg, f"argument {i}")
             call[i] = Value(data, label=f"arg{i}")
     return call, [call[i] for i in nums]
 
@@ -59,7 +59,7 @@ def _recording(run: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _scalar(out: Any, what: str) -> Any:
-    if type(out) is Value and type(out.data) is ndarray:
+    if isinstance(out, Value) and type(out.data) is ndarray:
         raise ShapeError(f"{what}: the function returned {out.data.shape[0]} lanes; reduce with .sum() or .mean()")
     return out
 
@@ -67,7 +67,7 @@ def _scalar(out: Any, what: str) -> Any:
 def _shape(leaf: Value, g: Any) -> Any:
     if g is None:
         return np.zeros(leaf.data.shape) if type(leaf.data) is ndarray else 0.0
-    return g.data if type(g) is Value else g
+    return g.data if isinstance(g, Value) else g
 
 
 def _pack(values: list[Any], argnums: Argnums, kind: type = tuple) -> Any:
@@ -86,7 +86,7 @@ def value_and_grad(f: Callable[..., Any], argnums: Argnums = 0) -> Callable[...,
     def run(*args: Any) -> tuple[float, Any]:
         call, leaves = _leaves(args, _argnums(argnums, len(args)))
         out = _scalar(f(*call), "value_and_grad")
-        if type(out) is not Value:
+        if not isinstance(out, Value):
             return float(out), _pack([_shape(leaf, None) for leaf in leaves], argnums)
         out.backward()
         return out.data, _pack([_shape(leaf, leaf._grad) for leaf in leaves], argnums)
@@ -122,13 +122,13 @@ def jacobian(f: Callable[..., Any], argnums: Argnums = 0) -> Callable[..., list[
     def run(*args: Any) -> list[Any]:
         call, leaves = _leaves(args, _argnums(argnums, len(args)))
         outs = f(*call)
-        outs = [outs] if type(outs) is Value else list(outs)
+        outs = [outs] if isinstance(outs, Value) else list(outs)
         rows = []
         for out in outs:
             out = _scalar(out, "jacobian")
             for leaf in leaves:
                 leaf._grad = None
-            if type(out) is Value:
+            if isinstance(out, Value):
                 out.backward()
             rows.append(_pack([_shape(leaf, leaf._grad) for leaf in leaves], argnums, list))
         return rows
@@ -153,7 +153,7 @@ def hessian(f: Callable[..., Any], argnums: Argnums = 0) -> Callable[..., Any]:
             if type(leaf.data) is ndarray:
                 raise ShapeError("hessian: arguments must be scalars, not lanes")
         out = _scalar(f(*call), "hessian")
-        if type(out) is not Value:
+        if not isinstance(out, Value):
             firsts: list[Any] = [None] * len(leaves)
         else:
             out.backward(create_graph=True)
@@ -162,7 +162,7 @@ def hessian(f: Callable[..., Any], argnums: Argnums = 0) -> Callable[..., Any]:
         for first in firsts:
             for leaf in leaves:
                 leaf._grad = None
-            if type(first) is Value:
+            if isinstance(first, Value):
                 first.backward()
             rows.append(_pack([_shape(leaf, leaf._grad) for leaf in leaves], argnums, list))
         return _pack(rows, argnums, list)
@@ -173,7 +173,7 @@ def hessian(f: Callable[..., Any], argnums: Argnums = 0) -> Callable[..., Any]:
 def _evaluate(f: Callable[..., Any], args: Sequence[Any]) -> float:
     with no_grad():
         out = _scalar(f(*[Value(a) for a in args]), "numerical_grad")
-    return float(out.data if type(out) is Value else out)
+    return float(out.data if isinstance(out, Value) else out)
 
 
 def numerical_grad(f: Callable[..., Any], *args: Any, eps: float = 1e-6) -> list[Any]:

@@ -28,6 +28,7 @@ import numpy as np
 from . import ops
 from .compose import _inputs
 from .errors import ShapeError
+from .params import Parameter
 from .value import Value, _state, apply
 
 ndarray = np.ndarray
@@ -37,13 +38,14 @@ class DotRows:
     """The shared state of one layer's dot nodes: weights, stacked inputs, and the members seen
     by the backward pass in progress."""
 
-    __slots__ = ("W", "X", "leaf_params", "members", "n", "present", "stamp", "waiting")
+    __slots__ = ("W", "X", "grad_block", "leaf_params", "members", "n", "present", "stamp", "waiting")
 
-    def __init__(self, W: ndarray, X: ndarray, n: int, leaf_params: bool) -> None:
+    def __init__(self, W: ndarray, X: ndarray, n: int, leaf_params: bool, grad_block: ndarray | None = None) -> None:
         self.W = W  # (rows, n) weights as they were in the forward pass
         self.X = X  # (n, lanes) inputs, stacked
         self.n = n
         self.leaf_params = leaf_params  # weights and biases are leaves: backward need not walk them
+        self.grad_block = grad_block  # (rows, n + 1) [dW | db] in a gradient buffer, or None
         self.members: list[Value] = []
         self.present: list[int] = []
         self.stamp: object = None
@@ -65,7 +67,7 @@ class DotRows:
         self.waiting -= 1
         return self.waiting == 0
 
-    def backward(self, accumulate: Any) -> None:
+    def backward(self, node: Value, accumulate: Any) -> None:
         """Distribute the members' gradients G to weights, biases and inputs in three products."""
         rows = sorted(self.present)  # G's rows must line up with W's rows
         members = self.members
@@ -76,23 +78,41 @@ class DotRows:
         dW, db, dX = ops.DOT.rows_vjp(G, W, self.X)  # the dot rule of the table, a layer at once
         if not np.all(np.isfinite(dW)):  # weights skip the leaf check of backward: check here
             raise FloatingPointError("a weight gradient of a fused layer is not finite")
-        for j, dw_row, dbj in zip(rows, dW.tolist(), db.tolist()):
-            args = members[j]._args
-            for w, share in zip(args[: n + 1], (*dw_row, dbj)):  # weights, then the bias
-                prev = w._grad
-                w._grad = share if prev is None else prev + share
+        block = self.grad_block
+        if block is not None:  # the parameters live in a buffer: add dW and db there, in one go each
+            if len(rows) == len(members):
+                block[:, :n] += dW
+                block[:, n] += db
+            else:
+                block[rows, :n] += dW
+                block[rows, n] += db
+        else:
+            for j, dw_row, dbj in zip(rows, dW.tolist(), db.tolist()):
+                args = members[j]._args
+                for w, share in zip(args[: n + 1], (*dw_row, dbj)):  # weights, then the bias
+                    if type(w) is Parameter:  # not walked, so not folded: straight into its buffer
+                        w._buf._g[w._i] += share
+                        continue
+                    prev = w._grad
+                    w._grad = share if prev is None else prev + share
         xs = members[rows[0]]._args[n + 1 : 2 * n + 1]
         for x, share in zip(xs, dX):
-            if type(x) is Value:
+            if isinstance(x, Value):
                 accumulate(x, share, True)
 
 
-def _matrix_product(rows: Sequence[Sequence[Value]], biases: Sequence[Value], xs: list[Any]) -> Any:
+def _matrix_product(
+    rows: Sequence[Sequence[Value]], biases: Sequence[Value], xs: list[Any], block: ndarray | None
+) -> Any:
     """(W, X, Z = W X + b) when every weight and bias is a float and every input has lanes, else None."""
     try:
-        X = np.stack([x.data if type(x) is Value else x for x in xs])
-        W = np.array([[p.data for p in w] for w in rows], dtype=np.float64)
-        b = np.array([p.data for p in biases], dtype=np.float64)
+        X = np.stack([x.data if isinstance(x, Value) else x for x in xs])
+        if block is not None:  # a copy: backward needs the weights of this forward pass
+            n = block.shape[1] - 1
+            W, b = block[:, :n].copy(), block[:, n].copy()
+        else:
+            W = np.array([[p.data for p in w] for w in rows], dtype=np.float64)
+            b = np.array([p.data for p in biases], dtype=np.float64)
     except (ValueError, TypeError):  # a scalar input among lanes, or a laned weight: no matrix here
         return None
     if X.ndim != 2 or W.ndim != 2 or b.ndim != 1:
@@ -105,12 +125,19 @@ def _grad_or_zeros(node: Value, lanes: int) -> ndarray:
     return np.zeros(lanes) if g is None else g
 
 
-def dot_rows(weights: Sequence[Sequence[Value]], biases: Sequence[Value], xs: Sequence[Any]) -> list[Value]:
+def dot_rows(
+    weights: Sequence[Sequence[Value]],
+    biases: Sequence[Value],
+    xs: Sequence[Any],
+    block: tuple[ndarray, ndarray] | None = None,
+) -> list[Value]:
     """``[dot(w_j, xs) + b_j for each row j]`` as dot nodes computed with one matrix product.
 
     ``weights`` and ``biases`` are scalar Values; ``xs`` are laned Values or arrays of one
     length. Anything else (scalar inputs, laned weights, recording off) gets plain ``dot``
-    nodes, which give the same values and gradients.
+    nodes, which give the same values and gradients. ``block`` is where these parameters live
+    in a ParamBuffer, as ``(values, grads)`` views of shape (rows, n + 1), row j being
+    ``[*w_j, b_j]``: then W is read from it and dW added into it, with no loop over parameters.
 
     Example:
         >>> from autograd_core import Value
@@ -124,12 +151,15 @@ def dot_rows(weights: Sequence[Sequence[Value]], biases: Sequence[Value], xs: Se
         raise ShapeError(f"dot_rows(): {len(rows)} weight rows of {n} for {n} inputs and {len(biases)} biases needed")
     fused = None
     if n and _state["grad_enabled"] and not _state["anomaly"]:
-        fused = _matrix_product(rows, biases, items)
+        fused = _matrix_product(rows, biases, items, None if block is None else block[0])
     if fused is None:
         return [apply(ops.DOT, *w, b, *items, 1.0) for w, b in zip(rows, biases)]
     W, X, Z = fused
-    leaf_params = not any(p._args for w in rows for p in w) and not any(p._args for p in biases)
-    group = DotRows(W, X, n, leaf_params)
+    if block is not None:  # Parameters: leaves by construction
+        group = DotRows(W, X, n, True, block[1])
+    else:
+        leaf_params = not any(p._args for w in rows for p in w) and not any(p._args for p in biases)
+        group = DotRows(W, X, n, leaf_params)
     for j, (w, b) in enumerate(zip(rows, biases)):
         node = Value.__new__(Value)
         node.data = Z[j]

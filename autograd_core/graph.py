@@ -20,6 +20,7 @@ import numpy as np
 
 from .errors import AnomalyError, DomainError, OperandTypeError, ShapeError
 from .ops import describe
+from .params import Parameter, ParamList, fold
 from .value import Value, _op_chain, _state, as_data
 
 ndarray = np.ndarray
@@ -48,7 +49,7 @@ def _walk(root: Value, leaves: list[Value] | None = None) -> list[Value]:
     while stack:
         node, args = stack[-1]
         for a in args:
-            if type(a) is Value and a not in seen:
+            if isinstance(a, Value) and a not in seen:
                 seen.add(a)
                 if not a._args:  # a leaf: done at once, no trip through the stack
                     leaf_out.append(a)
@@ -79,14 +80,14 @@ def backward(root: Value, grad: Any = None, create_graph: bool = False) -> None:
             )
         grad = 1.0
     else:
-        if type(grad) is not Value:
+        if not isinstance(grad, Value):
             grad = as_data(grad, "backward(grad=...)")
             if type(grad) is ndarray:
                 grad = grad.copy()  # the caller's array stays the caller's
-        shape = np.shape(grad.data if type(grad) is Value else grad)
+        shape = np.shape(grad.data if isinstance(grad, Value) else grad)
         if shape != np.shape(root.data):
             raise ShapeError(f"backward(grad=...) has shape {shape}, the Value has shape {np.shape(root.data)}")
-    if create_graph and type(grad) is not Value:
+    if create_graph and not isinstance(grad, Value):
         grad = Value(grad)
 
     leaves: list[Value] = []
@@ -98,6 +99,17 @@ def backward(root: Value, grad: Any = None, create_graph: bool = False) -> None:
             if node._group is not None:
                 node._group[0].enlist(node._group[1], stamp)
     root._grad = grad if root._grad is None else root._grad + grad
+    try:
+        _run(order, create_graph)
+    finally:
+        fold(leaves)  # Parameters: what the scalar paths left in their slots goes into the buffers
+        if type(root) is Parameter:
+            fold([root])
+    _check_leaf_grads(leaves)
+
+
+def _run(order: list[Value], create_graph: bool) -> None:
+    """The reverse sweep: every node passes its gradient on to its inputs, last node first."""
     check = _state["anomaly"]
     with np.errstate(divide="raise", over="raise", invalid="raise"):
         for node in reversed(order):
@@ -109,7 +121,7 @@ def backward(root: Value, grad: Any = None, create_graph: bool = False) -> None:
                 if node._group is not None and not create_graph:
                     # a fused layer: the last member to complete does the whole layer
                     if node._group[0].arrive():
-                        node._group[0].backward(_accumulate)
+                        node._group[0].backward(node, _accumulate)
                     continue
                 if g is None:
                     continue
@@ -120,19 +132,18 @@ def backward(root: Value, grad: Any = None, create_graph: bool = False) -> None:
                     _propagate(node, args, g, create_graph)
             except (ZeroDivisionError, OverflowError, FloatingPointError, DomainError) as err:
                 bad = _bad_lanes(node, args, g)
-                inputs = ", ".join(describe(a.data if type(a) is Value else a, bad) for a in args)
+                inputs = ", ".join(describe(a.data if isinstance(a, Value) else a, bad) for a in args)
                 raise DomainError(
                     f"{node.op}: the derivative is not finite at input {inputs} ({err}); op chain: {_op_chain(node)}"
                 ) from None
             if check:
                 _check_grads(node, args)
-    _check_leaf_grads(leaves)
 
 
 def _check_leaf_grads(leaves: list[Value]) -> None:
     """Plain float arithmetic overflows to inf silently (lanes raise above): catch it at the leaves."""
     for node in leaves:
-        g = node._grad
+        g = node.grad if type(node) is Parameter else node._grad
         if type(g) is float and not math.isfinite(g):
             name = f"node '{node.label}'" if node.label else "a leaf"
             raise DomainError(
@@ -150,7 +161,7 @@ def _propagate_scalar(rules: tuple[Any, ...], args: tuple[Any, ...], g: float, o
         a._grad = share if prev is None else prev + share
         return
     a, b = args
-    a_is_node, b_is_node = type(a) is Value, type(b) is Value
+    a_is_node, b_is_node = isinstance(a, Value), isinstance(b, Value)
     x = a.data if a_is_node else a
     y = b.data if b_is_node else b
     if a_is_node:
@@ -169,10 +180,10 @@ def _propagate(node: Value, args: tuple[Any, ...], g: Any, create_graph: bool) -
     if create_graph:
         inputs, out = args, node
     else:
-        inputs, out = [a.data if type(a) is Value else a for a in args], node.data
+        inputs, out = [a.data if isinstance(a, Value) else a for a in args], node.data
     laned = type(node.data) is ndarray
     for a, share in zip(args, _local_shares(fn, args, g, out, inputs)):
-        if type(a) is not Value:
+        if not isinstance(a, Value):
             continue
         if laned:
             _accumulate(a, share, laned)
@@ -185,7 +196,7 @@ def _local_shares(fn: Any, args: tuple[Any, ...], g: Any, out: Any, inputs: Any)
     """Each input's share of ``g`` by the table's rules (None for constants, whose rules never run)."""
     if fn.rules is None:
         return fn.vjp(g, out, *inputs)
-    return [rule(g, out, *inputs) if type(a) is Value else None for rule, a in zip(fn.rules, args)]
+    return [rule(g, out, *inputs) if isinstance(a, Value) else None for rule, a in zip(fn.rules, args)]
 
 
 def local_shares(node: Value, g: Any) -> list[tuple[Value, Any]]:
@@ -202,11 +213,11 @@ def local_shares(node: Value, g: Any) -> list[tuple[Value, Any]]:
     args = node._args
     if not args:
         return []
-    inputs = [a.data if type(a) is Value else a for a in args]
+    inputs = [a.data if isinstance(a, Value) else a for a in args]
     laned = type(node.data) is ndarray
     out = []
     for a, share in zip(args, _local_shares(node._fn, args, g, node.data, inputs)):
-        if type(a) is Value:
+        if isinstance(a, Value):
             if laned and type(a.data) is not ndarray:
                 share = float(np.sum(share))
             out.append((a, share))
@@ -217,8 +228,8 @@ def _bad_lanes(node: Value, args: tuple[Any, ...], g: Any) -> Any:
     """For an error message: the lanes where ``node``'s local derivatives are not finite (None for scalars)."""
     if type(node.data) is not ndarray:
         return None
-    g = g.data if type(g) is Value else g
-    inputs = [a.data if type(a) is Value else a for a in args]
+    g = g.data if isinstance(g, Value) else g
+    inputs = [a.data if isinstance(a, Value) else a for a in args]
     try:
         with np.errstate(all="ignore"):
             shares = _local_shares(node._fn, args, g, node.data, inputs)
@@ -231,7 +242,7 @@ def _accumulate(a: Value, share: Any, laned: bool) -> None:
     if laned and type(a.data) is not ndarray:  # a float feeding lanes gets the lane sum
         if type(share) is ndarray:
             share = float(share.sum())
-        elif type(share) is Value and type(share.data) is ndarray:
+        elif isinstance(share, Value) and type(share.data) is ndarray:
             share = share.sum()
     prev = a._grad
     a._grad = share if prev is None else prev + share
@@ -239,8 +250,8 @@ def _accumulate(a: Value, share: Any, laned: bool) -> None:
 
 def _check_grads(node: Value, args: tuple[Any, ...]) -> None:
     for a in args:
-        if type(a) is Value and a._grad is not None:
-            g = a._grad.data if type(a._grad) is Value else a._grad
+        if isinstance(a, Value) and a._grad is not None:
+            g = a._grad.data if isinstance(a._grad, Value) else a._grad
             if not np.all(np.isfinite(g)):
                 raise AnomalyError(
                     f"detect_anomaly: backward through {node.op} gave a gradient of "
@@ -257,11 +268,16 @@ def zero_grad(root: Value | Iterable[Value]) -> None:
         >>> w = Value(2.0); (w * x).backward(); zero_grad([w, x]); w.grad, x.grad
         (0.0, 0.0)
     """
-    nodes = topological_order(root) if type(root) is Value else root
+    if type(root) is ParamList:
+        root.zero_grad()  # one fill per buffer
+        return
+    nodes = topological_order(root) if isinstance(root, Value) else root
     for node in nodes:
-        if type(node) is not Value:
+        if not isinstance(node, Value):
             raise OperandTypeError(f"zero_grad(): expected Values, got {type(node).__name__}")
         node._grad = None
+        if type(node) is Parameter:
+            node._buf._g[node._i] = 0.0
 
 
 def grads_array(values: Iterable[Value]) -> ndarray:
@@ -273,11 +289,13 @@ def grads_array(values: Iterable[Value]) -> ndarray:
         >>> a, b = Value(2.0), Value(5.0); (a * 3).backward(); grads_array([a, b])
         array([3., 0.])
     """
-    raw = [0.0 if v._grad is None else v._grad for v in values]
+    if type(values) is ParamList:
+        return values.grads()  # read from the buffers
+    raw = [v.grad if type(v) is Parameter else 0.0 if v._grad is None else v._grad for v in values]
     try:
         out = np.array(raw, dtype=np.float64)
     except (TypeError, ValueError):  # create_graph left Values (or lanes and scalars are mixed)
-        out = np.array([g.data if type(g) is Value else g for g in raw], dtype=object)
+        out = np.array([g.data if isinstance(g, Value) else g for g in raw], dtype=object)
         if any(type(g) is ndarray for g in out):
             out = np.zeros((0, 0))
         out = out.astype(np.float64)
@@ -378,7 +396,7 @@ def graph_stats(root: Value) -> GraphStats:
     edges = leaves = parameters = 0
     lanes = None
     for node in order:
-        parents = [a for a in node._args if type(a) is Value]
+        parents = [a for a in node._args if isinstance(a, Value)]
         edges += len(parents)
         depth[node] = 1 + max((depth[p] for p in parents), default=-1)
         if node._args:

@@ -47,7 +47,7 @@ def as_data(x: Any, what: str = "Value") -> Any:
             raise DomainError(
                 f"{what}: {str(x)[:12]}... ({len(str(x))} digits) is beyond the range of float64"
             ) from None
-    if type(x) is Value:
+    if isinstance(x, Value):
         raise OperandTypeError(f"{what}: data is already a Value; use v.detach() for a new leaf with its data")
     if isinstance(x, (np.ndarray, list, tuple)):
         try:
@@ -71,19 +71,19 @@ def as_data(x: Any, what: str = "Value") -> Any:
 
 
 def _node_name(v: Any) -> str:
-    return f"node '{v.label}'" if type(v) is Value and v.label else ""
+    return f"node '{v.label}'" if isinstance(v, Value) and v.label else ""
 
 
 def _where(args: tuple[Any, ...]) -> str:
     """' (node 'x')' for one labelled input; ' (operands: node 'x', 0.0)' for several, in order."""
     if len(args) == 1:
         name = _node_name(args[0])
-        if not name and type(args[0]) is Value and args[0]._args:  # say where an unnamed input came from
+        if not name and isinstance(args[0], Value) and args[0]._args:  # say where an unnamed input came from
             return f" (input made by: {_op_chain(args[0])})"
         return f" ({name})" if name else ""
     if not any(_node_name(a) for a in args):
         return ""
-    shown = [_node_name(a) or ("a Value" if type(a) is Value else ops.describe(a)) for a in args]
+    shown = [_node_name(a) or ("a Value" if isinstance(a, Value) else ops.describe(a)) for a in args]
     return f" (operands: {', '.join(shown)})"
 
 
@@ -98,11 +98,11 @@ def apply(op: ops.Op, *args: Any) -> Value:
     try:
         if len(args) == 2:  # most ops: spelled out, no list to build (the op costs less)
             a, b = args
-            out = op.forward(a.data if type(a) is Value else a, b.data if type(b) is Value else b)
+            out = op.forward(a.data if isinstance(a, Value) else a, b.data if isinstance(b, Value) else b)
         elif len(args) == 1:
-            out = op.forward(args[0].data if type(args[0]) is Value else args[0])
+            out = op.forward(args[0].data if isinstance(args[0], Value) else args[0])
         else:
-            out = op.forward(*[a.data if type(a) is Value else a for a in args])
+            out = op.forward(*[a.data if isinstance(a, Value) else a for a in args])
     except DomainError as err:
         raise DomainError(f"{err}{_where(args)}") from None
     node = Value.__new__(Value)
@@ -117,7 +117,7 @@ def apply(op: ops.Op, *args: Any) -> Value:
     node.label = ""
     node._group = None
     if _state["anomaly"]:
-        _check_anomaly(node, [a.data if type(a) is Value else a for a in args])
+        _check_anomaly(node, [a.data if isinstance(a, Value) else a for a in args])
     return node
 
 
@@ -126,7 +126,7 @@ def _op_chain(node: Value, limit: int = 8) -> str:
     names = []
     while node is not None and len(names) < limit:
         names.append(node.op or (f"leaf '{node.label}'" if node.label else "leaf"))
-        node = next((a for a in node._args if type(a) is Value), None)
+        node = next((a for a in node._args if isinstance(a, Value)), None)
     return " <- ".join(names)
 
 
@@ -189,7 +189,7 @@ class Value:
     def grad(self, value: Any) -> None:
         if (type(value) is float or type(value) is int) and value == 0:  # zero_grad's fast path
             self._grad = None
-        elif type(value) is Value:
+        elif isinstance(value, Value):
             self._grad = value
         else:
             value = as_data(value, "grad")
@@ -215,7 +215,7 @@ class Value:
             >>> a = Value(1.0, label="a"); [p.label for p in (a * 2 + a).parents]
             ['', 'a']
         """
-        return tuple(a for a in self._args if type(a) is Value)
+        return tuple(a for a in self._args if isinstance(a, Value))
 
     @property
     def op_args(self) -> tuple[Any, ...]:
@@ -300,7 +300,7 @@ class Value:
 
     def __pow__(self, other: Any) -> Value:
         other = _operand(other, "**", self)
-        if type(other) is Value:
+        if isinstance(other, Value):
             _check_positive_base(self.data, self)
         return apply(ops.POW, self, other)
 
@@ -491,7 +491,7 @@ class Value:
 
 
 def _short(x: Any) -> str:
-    if type(x) is Value:
+    if isinstance(x, Value):
         return repr(x)
     if type(x) is ndarray:
         shown = ", ".join(f"{v:.4g}" for v in x[:3])
@@ -502,7 +502,7 @@ def _short(x: Any) -> str:
 
 def _operand(other: Any, op: str, me: Value) -> Any:
     """Check and convert the other operand of a binary op; lanes must match in length."""
-    if type(other) is Value:
+    if isinstance(other, Value):
         odata = other.data
     elif type(other) is float:
         return other
@@ -521,7 +521,7 @@ def _truth(result: Any) -> Any:
 
 
 def _compare_data(other: Any) -> Any:
-    if type(other) is Value:
+    if isinstance(other, Value):
         return other.data
     if isinstance(other, (numbers.Real, np.ndarray)):
         return other

@@ -33,6 +33,7 @@ import numpy as np
 
 from autograd_core import DomainError, OperandTypeError, ShapeError, Value, apply, ops
 from autograd_core.fused import dot_rows
+from autograd_core.params import ParamBuffer, Parameter, pack
 
 from . import activations as acts
 from .errors import ConfigError, ModelFileError
@@ -141,7 +142,7 @@ def _prepare(x: Any, nin: int, who: str) -> list[Any]:
         lanes = set()
         for i, v in enumerate(x):
             tv = type(v)
-            if tv is Value:
+            if isinstance(v, Value):
                 if type(v.data) is np.ndarray:
                     lanes.add(v.data.shape[0])
             elif tv is float or (isinstance(v, numbers.Real) and tv is not bool):
@@ -154,7 +155,7 @@ def _prepare(x: Any, nin: int, who: str) -> list[Any]:
         if len(lanes) > 1:
             raise ShapeError(f"{who}: the input Values carry different lane counts {sorted(lanes)}")
         return out
-    if nin == 1 and (t is Value or (isinstance(x, numbers.Real) and t is not bool)):
+    if nin == 1 and (isinstance(x, Value) or (isinstance(x, numbers.Real) and t is not bool)):
         return _prepare([x], 1, who)
     raise OperandTypeError(f"{who}: unsupported input type {t.__name__}; expected {_expected(nin)}")
 
@@ -226,8 +227,10 @@ class Neuron(Module):
         if w.shape != (nin,):
             raise ShapeError(f"Neuron: weights must have shape ({nin},), got {w.shape}")
         prefix = f"{label}." if label else ""
-        self.w = [Value(float(wi), label=f"{prefix}w{i}") for i, wi in enumerate(w)]
-        self.b = Value(float(0.0 if bias is None else bias), label=f"{prefix}b")
+        labels = [*(f"{prefix}w{i}" for i in range(nin)), f"{prefix}b"]
+        params = ParamBuffer([*w.tolist(), float(0.0 if bias is None else bias)], labels).params
+        self.w = params[:nin]  # Parameters: Values whose numbers live in one buffer (autograd_core.params)
+        self.b = params[nin]
         self.nin = nin
         self.activation = name
         self._fn = fn
@@ -245,7 +248,7 @@ class Neuron(Module):
             >>> [p.label for p in Neuron(2, label="L0.N0").parameters()]
             ['L0.N0.w0', 'L0.N0.w1', 'L0.N0.b']
         """
-        return [*self.w, self.b]
+        return self._param_list([*self.w, self.b])
 
     def _forward(self, xs: list[Any], expanded: bool) -> Value:
         """z = w·x + b then a = g(z), on already-checked inputs (the hot path: no validation)."""
@@ -359,6 +362,9 @@ class Layer(Module):
         self._fn = fn
         self._layerwise = fn if layerwise else None
         self._alabels = [f"L{index}.N{j}.a" for j in range(nout)]
+        pack(self.parameters())  # one buffer for the layer, row j = [*w_j, b_j]
+        self._block_key: Any = None
+        self._block: tuple[np.ndarray, np.ndarray] | None = None
 
     def parameters(self) -> list[Value]:
         """Each neuron's weights then its bias, neuron by neuron (micrograd's order).
@@ -367,12 +373,40 @@ class Layer(Module):
             >>> len(Layer(2, 3).parameters())
             9
         """
-        return [p for n in self.neurons for p in (*n.w, n.b)]
+        return self._param_list([p for n in self.neurons for p in (*n.w, n.b)])
+
+    def param_block(self) -> tuple[np.ndarray, np.ndarray] | None:
+        """Views (values, grads) of shape (nout, nin + 1) of the buffer slots holding [W | b].
+
+        None when the layer's parameters are not one run of slots of one buffer (a parameter was
+        replaced by another object); the layer then reads them one by one.
+
+        Example:
+            >>> data, grad = Layer(2, 3, weights=np.ones((3, 2))).param_block()
+            >>> data.tolist()
+            [[1.0, 1.0, 0.0], [1.0, 1.0, 0.0], [1.0, 1.0, 0.0]]
+        """
+        first = self.neurons[0].w[0]
+        buf = first._buf if type(first) is Parameter else None
+        key = None if buf is None else (buf, first._i, buf.generation)
+        if key != self._block_key or key is None:
+            self._block_key, self._block = key, None
+            params = self.parameters()
+            start, size = (first._i, len(params)) if buf is not None else (0, 0)
+            if buf is not None and all(
+                type(p) is Parameter and p._buf is buf and p._i == start + k for k, p in enumerate(params)
+            ):
+                shape = (self.nout, self.nin + 1)
+                self._block = (
+                    buf.data[start : start + size].reshape(shape),
+                    buf.grad[start : start + size].reshape(shape),
+                )
+        return self._block
 
     def _forward(self, xs: list[Any], expanded: bool) -> list[Value]:
         neurons = self.neurons
         if not expanded and _laned(xs):  # one matrix product for the whole layer
-            zs = dot_rows([n.w for n in neurons], [n.b for n in neurons], xs)
+            zs = dot_rows([n.w for n in neurons], [n.b for n in neurons], xs, self.param_block())
             outs = [n._activate(z) for n, z in zip(neurons, zs)]
         else:
             outs = [n._forward(xs, expanded) for n in neurons]
@@ -500,6 +534,7 @@ class MLP(Module):
         self.nin = nin
         self.nouts = [layer.nout for layer in self.layers]
         self.expanded = bool(expanded)
+        pack(self.parameters())  # the whole model in one buffer; each layer's [W | b] is a block of it
 
     @classmethod
     def from_weights(
@@ -582,7 +617,7 @@ class MLP(Module):
             >>> len(MLP(2, [16, 16, 1]).parameters())
             337
         """
-        return [p for layer in self.layers for n in layer.neurons for p in (*n.w, n.b)]
+        return self._param_list([p for layer in self.layers for n in layer.neurons for p in (*n.w, n.b)])
 
     @property
     def activations(self) -> list[str]:

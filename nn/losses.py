@@ -80,9 +80,9 @@ __all__ = [
 
 def _preds(pred: Any, who: str) -> tuple[list[Value], int | None]:
     """The outputs as a list of Values and their lane count (None for one sample)."""
-    if type(pred) is Value:
+    if isinstance(pred, Value):
         preds = [pred]
-    elif isinstance(pred, (list, tuple)) and pred and all(type(p) is Value for p in pred):
+    elif isinstance(pred, (list, tuple)) and pred and all(isinstance(p, Value) for p in pred):
         preds = list(pred)
     else:
         raise OperandTypeError(
@@ -100,7 +100,7 @@ def _check_reduction(reduction: Any, who: str) -> None:
 
 
 def _array(target: Any, who: str) -> np.ndarray:
-    if type(target) is Value:
+    if isinstance(target, Value):
         raise OperandTypeError(f"{who}: target must be numbers or an array, not a Value (pass its .data)")
     if isinstance(target, str):
         raise OperandTypeError(f"{who}: target must be numbers or an array, got str")
@@ -371,9 +371,9 @@ def l2_penalty(params: Iterable[Value], alpha: float) -> Value:
     """
     if not isinstance(alpha, numbers.Real) or isinstance(alpha, bool):
         raise OperandTypeError(f"l2_penalty: alpha must be a number, got {type(alpha).__name__}")
-    ps = list(params)
+    ps = params if type(params) is ag.ParamList else list(params)  # a ParamList: one node read from the buffer
     for i, p in enumerate(ps):
-        if type(p) is not Value:
+        if not isinstance(p, Value):
             raise OperandTypeError(f"l2_penalty: params[{i}] is a {type(p).__name__}, expected a Value")
     if not ps:
         return Value(0.0)

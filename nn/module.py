@@ -39,6 +39,7 @@ from typing import Any
 import numpy as np
 
 from autograd_core import Value, zero_grad
+from autograd_core.params import ParamList
 
 from .errors import ModelFileError, StateDictError
 
@@ -49,7 +50,7 @@ __all__ = ["FORMAT", "VERSION", "Module"]
 
 
 def _walk(obj: Any, name: str) -> Iterator[tuple[str, Value]]:
-    if type(obj) is Value:
+    if isinstance(obj, Value):
         yield name, obj
     elif isinstance(obj, Module):
         yield from obj._named(name + ".")
@@ -116,7 +117,17 @@ class Module:
             >>> len(Neuron(3).parameters())
             4
         """
-        return [p for _, p in self._named("")]
+        return self._param_list([p for _, p in self._named("")])
+
+    def _param_list(self, items: list[Value]) -> ParamList:
+        """``items`` as a ParamList, reusing the buffer plan of the last call when nothing changed."""
+        last = vars(self).get("_params_seen")
+        out = ParamList(items)
+        if last is not None and last == items:  # Values compare by identity: a C-speed check
+            out._plan = last.plan()  # worked out once, then shared by every later call
+        else:
+            self._params_seen = out
+        return out
 
     def zero_grad(self) -> None:
         """Set the gradient of every parameter to 0 (gradients accumulate otherwise).

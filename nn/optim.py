@@ -29,7 +29,8 @@ from typing import Any
 
 import numpy as np
 
-from autograd_core import Value, grads_array, zero_grad
+from autograd_core import Value, zero_grad
+from autograd_core.params import ParamList
 
 from .errors import ConfigError, check_count
 
@@ -62,7 +63,7 @@ def _number(x: Any, name: str, low: float = 0.0, high: float = math.inf, high_op
     return float(x)
 
 
-def _params(params: Any, who: str) -> list[Value]:
+def _params(params: Any, who: str) -> ParamList:
     if hasattr(params, "parameters") and callable(params.parameters):
         params = params.parameters()
     if isinstance(params, Value):
@@ -83,7 +84,7 @@ def _params(params: Any, who: str) -> list[Value]:
             out.append(p)
     if not out:
         raise ConfigError(f"{who} got an empty parameter list")
-    return out
+    return ParamList(out)
 
 
 class Optimizer:
@@ -119,7 +120,7 @@ class Optimizer:
         self._lr = _number(value, f"{type(self).__name__}: lr")
 
     def zero_grad(self) -> None:
-        """Set the gradient of every parameter to zero.
+        """Set the gradient of every parameter to zero (one fill per parameter buffer).
 
         Example:
             >>> from autograd_core import Value
@@ -129,21 +130,19 @@ class Optimizer:
         zero_grad(self.params)
 
     def step(self) -> None:
-        """Update every parameter in place from its current ``.grad``.
+        """Update every parameter in place from its current ``.grad``: one vectorised update of the buffer.
 
         Example:
             >>> from autograd_core import Value
             >>> w = Value(1.0); (3 * w).backward(); SGD([w], lr=0.1).step(); round(w.data, 6)
             0.7
         """
-        p = np.array([q.data for q in self.params], dtype=np.float64)
-        g = grads_array(self.params)
+        p = self.params.values()
+        g = self.params.grads()
         if self.weight_decay:  # PyTorch's L2 form: added to the gradient before the update rule
             g = g + self.weight_decay * p
         self.t += 1
-        new = self._update(p, g)
-        for q, v in zip(self.params, new.tolist(), strict=True):
-            q.data = v
+        self.params.assign(self._update(p, g))
 
     def _update(self, p: np.ndarray, g: np.ndarray) -> np.ndarray:
         raise NotImplementedError

@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from autograd_core import AutogradError, ShapeError, Value, grads_array, no_grad, sum_squares
+from autograd_core import AutogradError, ParamList, ShapeError, Value, grads_array, no_grad, sum_squares
 
 from . import losses as _losses
 from .data import train_test_split
@@ -233,7 +233,7 @@ def _features(X: Any, model: Any, who: str) -> np.ndarray:
 
 def _outputs(out: Any) -> np.ndarray:
     """A model's outputs (a Value or a list of Values, laned) as an array (n,) or (n, k)."""
-    if type(out) is Value:
+    if isinstance(out, Value):
         return np.array(out.data, dtype=np.float64, ndmin=1)
     cols = [np.array(v.data, dtype=np.float64, ndmin=1) for v in out]
     return np.column_stack(cols)
@@ -431,8 +431,8 @@ def _penalised(model: Any) -> list[Value]:
     """The parameters the L2 penalty applies to: weights, not biases (when names tell them apart)."""
     named = getattr(model, "named_parameters", None)
     if callable(named):
-        return [p for name, p in named() if name.rsplit(".", 1)[-1] not in ("b", "bias")]
-    return list(model.parameters())
+        return ParamList(p for name, p in named() if name.rsplit(".", 1)[-1] not in ("b", "bias"))
+    return ParamList(model.parameters())
 
 
 def _snapshot(model: Any) -> Any:

@@ -58,7 +58,7 @@ FUNCTIONS: dict[str, Callable[[Any], Any]] = {
     "sigmoid": ops.sigmoid,
     "relu": ops.relu,
     "softplus": ops.softplus,
-    "abs": lambda x: abs(x) if type(x) is Value else ops.ABS.forward(x),
+    "abs": lambda x: abs(x) if isinstance(x, Value) else ops.ABS.forward(x),
     "sin": ops.sin,
     "cos": ops.cos,
 }
@@ -148,9 +148,9 @@ class Expr:
         leaves = {}
         for n in self.names:
             v = values[n]
-            leaves[n] = v if type(v) is Value else Value(v, label=n)
+            leaves[n] = v if isinstance(v, Value) else Value(v, label=n)
         out = _evaluate(self.tree, leaves)
-        if type(out) is not Value:
+        if not isinstance(out, Value):
             out = Value(out)
         if not out.label:
             out.label = "out"
@@ -358,7 +358,7 @@ def _evaluate(root: ast.expr, leaves: Mapping[str, Value]) -> Any:
         elif isinstance(node, ast.BinOp):
             b, a = results.pop(), results.pop()
             symbol = BINARY[type(node.op)]
-            if type(a) is Value or type(b) is Value:
+            if isinstance(a, Value) or isinstance(b, Value):
                 results.append(PY_BINARY[symbol](a, b))
             else:
                 results.append(ops.TABLE[symbol].forward(a, b))

@@ -116,7 +116,7 @@ def subgraph_of(node: Value, depth: int | None = None) -> Subgraph:
         >>> len(subgraph_of(y).nodes)
         5
     """
-    if type(node) is not Value:
+    if not isinstance(node, Value):
         raise VizError(f"subgraph_of() needs a Value, got {type(node).__name__}")
     if depth is not None and (not isinstance(depth, int) or depth < 0):
         raise VizError(f"subgraph_of(): depth must be a non-negative int or None, got {depth!r}")
@@ -170,7 +170,7 @@ def node_kind(v: Value) -> str:
 
 
 def _raw(x: Any) -> Any:
-    return x.data if type(x) is Value else x  # a grad may be a Value after create_graph=True
+    return x.data if isinstance(x, Value) else x  # a grad may be a Value after create_graph=True
 
 
 def _fmt(x: float, precision: int) -> str:
@@ -327,7 +327,7 @@ def _op_label(v: Value, precision: int) -> str:
     """Text of an op node: its name, and the constants it takes in their places ('* 2.0', '1.0 -')."""
     op = v.op
     name = OP_TEXT.get(op, op)
-    consts = [(i, a) for i, a in enumerate(v.op_args) if type(a) is not Value]
+    consts = [(i, a) for i, a in enumerate(v.op_args) if not isinstance(a, Value)]
     if not consts:
         return name
     args = v.op_args
@@ -345,7 +345,7 @@ def _const_node(v: Value, precision: int) -> dict[str, str] | None:
     args = v.op_args
     if len(args) <= 2:
         return None
-    consts = [c for c in args if type(c) is not Value]
+    consts = [c for c in args if not isinstance(c, Value)]
     if not consts:
         return None
     lines = [_const_text(c, precision) for c in consts[:6]]
@@ -511,7 +511,7 @@ def _new_digraph(rankdir: str) -> graphviz.Digraph:
 def _resolve(root: Value | Subgraph) -> Subgraph:
     if type(root) is Subgraph:
         return root
-    if type(root) is not Value:
+    if not isinstance(root, Value):
         raise VizError(f"draw_dot() needs a Value or a Subgraph, got {type(root).__name__}")
     return Subgraph(root, topological_order(root))
 
@@ -649,7 +649,7 @@ def _draw(
                 {"style": "dashed", "color": "#adb5bd", "arrowsize": "0.4"}
             )
         edges.setdefault((op_id, ids[v]), []).append({})
-        values = [a for a in v.op_args if type(a) is Value]
+        values = [a for a in v.op_args if isinstance(a, Value)]
         for i, p in enumerate(values):
             if p not in inside:
                 continue

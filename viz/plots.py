@@ -344,7 +344,7 @@ def activations(
 def _parameter(model: Any, p: Any) -> tuple[Value, str]:
     """A parameter by Value, by ``named_parameters`` name or by node label ('L0.N0.w1')."""
     params = list(model.parameters())
-    if type(p) is Value:
+    if isinstance(p, Value):
         if not any(p is q for q in params):
             raise VizError(f"loss_surface(): {p!r:.60} is not a parameter of the model")
         return p, p.label or "parameter"

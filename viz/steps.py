@@ -157,7 +157,7 @@ def trace_backward(root: Value, precision: int = 4, grad: float = 1.0, of: str |
         >>> trace_backward(z, grad=0.5, of="L")[0].caption.splitlines()[0]
         'tanh: dL/dx = dL/da · (1 − a²)'
     """
-    if type(root) is not Value:
+    if not isinstance(root, Value):
         raise VizError(f"trace_backward() needs a Value, got {type(root).__name__}")
     if root.lanes is not None:
         raise VizError(f"the root has {root.lanes} lanes: reduce it to a scalar first with .sum() or .mean()")
@@ -232,15 +232,15 @@ def _caption(
         text = fmt(x)
         return f"({text})" if text.startswith("-") else text
 
-    lanes = str(max((a.lanes or 1) for a in args if type(a) is Value))
+    lanes = str(max((a.lanes or 1) for a in args if isinstance(a, Value)))
     symbols = {"out": out_name, "n": lanes}
     numbers = {"out": operand(node.data), "n": lanes}
     for key, a in zip("ab", args, strict=False):
-        symbols[key] = names[a] if type(a) is Value else _const_text(a, precision)
-        numbers[key] = operand(a.data) if type(a) is Value else _const_text(a, precision)
+        symbols[key] = names[a] if isinstance(a, Value) else _const_text(a, precision)
+        numbers[key] = operand(a.data) if isinstance(a, Value) else _const_text(a, precision)
     sym_parts, num_parts = [], []
     texts = RULE_TEXT.get(node.op)
-    value_args = [(i, a) for i, a in enumerate(args) if type(a) is Value]
+    value_args = [(i, a) for i, a in enumerate(args) if isinstance(a, Value)]
     seen = set(had)
     for (i, a), (_, share) in zip(value_args, shares, strict=False):
         eq = "+=" if a in seen else "="  # x * x: the second share adds to the first
