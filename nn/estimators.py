@@ -25,6 +25,8 @@ Example:
 
 from __future__ import annotations
 
+import functools
+import importlib
 import inspect
 import itertools
 import math
@@ -35,7 +37,7 @@ from typing import Any
 
 import numpy as np
 
-from autograd_core import AutogradError, Value, grads_array, no_grad, sum_squares
+from autograd_core import AutogradError, OperandTypeError, Value, grads_array, no_grad, sum_squares
 
 from . import losses as _losses
 from .data import train_test_split
@@ -44,7 +46,7 @@ from .layers import MLP
 from .optim import SGD, Adam, Optimizer
 from .train import _check_finite, _decide, _outputs, _penalised, check_scale
 
-__all__ = ["ConvergenceWarning", "MLPClassifier", "MLPRegressor", "NotFittedError"]
+__all__ = ["ConvergenceWarning", "DataConversionWarning", "MLPClassifier", "MLPRegressor", "NotFittedError"]
 
 
 class ConvergenceWarning(UserWarning):
@@ -63,21 +65,28 @@ class ConvergenceWarning(UserWarning):
     """
 
 
-def _convergence_warning() -> type[Warning]:
-    sk = sys.modules.get("sklearn.exceptions")
-    if sk is None:
-        return ConvergenceWarning
-    global _SK_WARNING
-    if _SK_WARNING is None:
-        _SK_WARNING = type("ConvergenceWarning", (ConvergenceWarning, sk.ConvergenceWarning), {})
-    return _SK_WARNING
+class DataConversionWarning(UserWarning):
+    """``y`` was converted to the shape the estimator needs (a column vector to 1-D labels).
 
+    Like ``ConvergenceWarning``, it is also scikit-learn's ``DataConversionWarning`` when
+    scikit-learn is loaded.
 
-_SK_WARNING: type[Warning] | None = None
+    Example:
+        >>> import warnings
+        >>> with warnings.catch_warnings(record=True) as caught:
+        ...     warnings.simplefilter("always")
+        ...     _ = MLPClassifier((2,), max_iter=1).fit([[0.0], [1.0]], [[0], [1]])
+        >>> any(issubclass(w.category, DataConversionWarning) for w in caught)
+        True
+    """
 
 
 class NotFittedError(AutogradError, ValueError, AttributeError):
-    """``predict``/``score`` called before ``fit`` (like scikit-learn's NotFittedError).
+    """``predict``/``score`` called before ``fit``.
+
+    When scikit-learn is installed, the error raised is also an instance of scikit-learn's
+    ``sklearn.exceptions.NotFittedError`` (imported on this error path only), so code written
+    for scikit-learn catches it; without scikit-learn it is this class alone.
 
     Example:
         >>> try:
@@ -86,6 +95,34 @@ class NotFittedError(AutogradError, ValueError, AttributeError):
         ...     print(str(err).split(";")[0])
         This MLPClassifier instance is not fitted yet
     """
+
+
+def _sklearn_flavour(ours: type, *, load: bool = False) -> type:
+    """``ours``, or a subclass of it and of scikit-learn's class of the same name.
+
+    scikit-learn's class is used when ``sklearn.exceptions`` is already loaded, or, with
+    ``load=True`` (error paths, where a second of importing does not matter), when scikit-learn
+    is installed. nn never needs scikit-learn.
+
+    Example:
+        >>> import sklearn.exceptions
+        >>> issubclass(_sklearn_flavour(NotFittedError), sklearn.exceptions.NotFittedError)
+        True
+    """
+    sk = sys.modules.get("sklearn.exceptions")
+    if sk is None and load:
+        try:
+            sk = importlib.import_module("sklearn.exceptions")
+        except ImportError:
+            sk = None
+    theirs = getattr(sk, ours.__name__, None)
+    return ours if theirs is None else _combined(ours, theirs)
+
+
+@functools.cache
+def _combined(ours: type, theirs: type) -> type:
+    attrs = {"__module__": ours.__module__, "__qualname__": ours.__qualname__, "__doc__": ours.__doc__}
+    return type(ours.__name__, (ours, theirs), attrs)
 
 
 _ACTIVATIONS = ("identity", "logistic", "tanh", "relu")
@@ -101,6 +138,28 @@ def _rng(random_state: Any) -> np.random.Generator:
     if random_state is None or (isinstance(random_state, numbers.Integral) and not isinstance(random_state, bool)):
         return np.random.default_rng(random_state)
     raise ConfigError(f"random_state must be None, an int or a NumPy random generator, got {random_state!r}")
+
+
+_MAX_DENSE = 2**26  # entries of a densified sparse X (512 MB of float64)
+
+
+def _densify(X: Any, name: str) -> Any:
+    """A SciPy sparse X as a dense array (the engine's lanes are dense); anything else as is."""
+    sparse = sys.modules.get("scipy.sparse")  # a sparse matrix means SciPy is loaded
+    if sparse is None or not sparse.issparse(X):
+        return X
+    rows, cols = X.shape
+    if rows * cols > _MAX_DENSE:
+        raise ConfigError(
+            f"{name}: sparse X of shape {X.shape} is too large to densify ({rows * cols:,} entries, "
+            f"limit {_MAX_DENSE:,}); nn trains on dense arrays"
+        )
+    return X.toarray()
+
+
+def _excerpt(thing: Any, limit: int = 120) -> str:
+    text = str(thing)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _softmax(z: np.ndarray) -> np.ndarray:
@@ -224,10 +283,11 @@ class _BaseMLP:
 
     def __sklearn_tags__(self) -> Any:
         """scikit-learn >= 1.6 reads the estimator type (classifier / regressor) from these tags."""
-        from sklearn.utils import ClassifierTags, RegressorTags, Tags, TargetTags
+        from sklearn.utils import ClassifierTags, InputTags, RegressorTags, Tags, TargetTags
 
         return Tags(
             estimator_type=self._estimator_type,
+            input_tags=InputTags(sparse=True),  # densified in fit / predict
             target_tags=TargetTags(required=True, multi_output=self._estimator_type == "regressor"),
             classifier_tags=ClassifierTags() if self._estimator_type == "classifier" else None,
             regressor_tags=RegressorTags() if self._estimator_type == "regressor" else None,
@@ -284,32 +344,43 @@ class _BaseMLP:
         return [int(n) for n in sizes], self.activation
 
     def _check_X(self, X: Any, fitting: bool) -> np.ndarray:
-        try:
-            raw = np.asarray(X)
-            if raw.dtype.kind == "c":  # NumPy would drop the imaginary part with only a warning
-                raise TypeError
-            arr = raw.astype(np.float64)
-        except (TypeError, ValueError):
-            raise ConfigError(f"{type(self).__name__}: X must be a 2-D array of real numbers") from None
-        if arr.ndim != 2 or arr.shape[0] == 0 or arr.shape[1] == 0:
-            raise ConfigError(
-                f"{type(self).__name__}: X must be a non-empty 2-D array (n_samples, n_features), got shape "
-                f"{arr.shape}; reshape a single feature with X.reshape(-1, 1)"
+        """X as a float64 (n_samples, n_features) array; errors use scikit-learn's wording."""
+        name = type(self).__name__
+        if not fitting and not hasattr(self, "model_"):
+            raise _sklearn_flavour(NotFittedError, load=True)(
+                f"This {name} instance is not fitted yet; call 'fit' with appropriate arguments first"
             )
+        X = _densify(X, name)
+        raw = np.asarray(X)
+        if raw.dtype.kind == "c":  # NumPy would drop the imaginary part with only a warning
+            raise ConfigError(f"{name}: Complex data not supported; X must be real numbers")
+        try:
+            arr = raw.astype(np.float64)
+        except TypeError as err:  # an entry that is no number at all, e.g. a dict
+            raise OperandTypeError(f"{name}: X must hold real numbers; {_excerpt(err)}") from None
+        except ValueError as err:
+            raise ConfigError(f"{name}: X must hold real numbers; {_excerpt(err)}") from None
+        if arr.ndim != 2:
+            raise ConfigError(
+                f"{name}: Expected a 2-D array (n_samples, n_features), got a {arr.ndim}-D array of shape "
+                f"{arr.shape}. Reshape your data with X.reshape(-1, 1) if it has a single feature or "
+                "X.reshape(1, -1) if it is a single sample"
+            )
+        for axis, what in ((0, "sample"), (1, "feature")):
+            if arr.shape[axis] == 0:
+                raise ConfigError(f"{name}: X has 0 {what}(s) (shape={arr.shape}) while a minimum of 1 is required.")
         if not np.all(np.isfinite(arr)):
-            raise ConfigError(f"{type(self).__name__}: X contains NaN or infinity")
-        check_scale(arr, "X", type(self).__name__)
-        if not fitting:
-            if not hasattr(self, "model_"):
-                raise NotFittedError(
-                    f"This {type(self).__name__} instance is not fitted yet; "
-                    "call 'fit' with appropriate arguments first"
-                )
-            if arr.shape[1] != self.n_features_in_:
-                raise ConfigError(
-                    f"X has {arr.shape[1]} features, but {type(self).__name__} is expecting {self.n_features_in_}"
-                )
+            raise ConfigError(f"{name}: X contains NaN or infinity")
+        check_scale(arr, "X", name)
+        if not fitting and arr.shape[1] != self.n_features_in_:
+            raise ConfigError(
+                f"X has {arr.shape[1]} features, but {name} is expecting {self.n_features_in_} features as input"
+            )
         return arr
+
+    def _check_y_given(self, y: Any) -> None:
+        if y is None:
+            raise ConfigError(f"{type(self).__name__} requires y to be passed, but the target y is None")
 
     # --- training -----------------------------------------------------------------------
 
@@ -452,7 +523,7 @@ class _BaseMLP:
                 warnings.warn(
                     f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) reached and the optimization "
                     "hasn't converged yet.",
-                    _convergence_warning(),
+                    _sklearn_flavour(ConvergenceWarning),
                     stacklevel=3,
                 )
         if self.early_stopping:
@@ -509,8 +580,15 @@ class MLPClassifier(_BaseMLP):
             ['a', 'b']
         """
         Xa = self._check_X(X, fitting=True)
+        self._check_y_given(y)
         labels = np.asarray(y)
         if labels.ndim == 2 and labels.shape[1] == 1:
+            warnings.warn(
+                "A column-vector y was passed when a 1d array was expected. Please change the shape of y to "
+                "(n_samples,), for example using ravel().",
+                _sklearn_flavour(DataConversionWarning),
+                stacklevel=2,
+            )
             labels = labels[:, 0]
         if labels.ndim != 1 or len(labels) != len(Xa):
             raise ConfigError(f"MLPClassifier: y must be 1-D with {len(Xa)} labels, got shape {labels.shape}")
@@ -521,7 +599,9 @@ class MLPClassifier(_BaseMLP):
             )
         classes, codes = np.unique(labels, return_inverse=True)
         if len(classes) < 2:
-            raise ConfigError(f"MLPClassifier: needs samples of at least 2 classes, got only {classes.tolist()}")
+            raise ConfigError(
+                f"MLPClassifier: y has 1 class ({_excerpt(classes.tolist(), 60)}); needs samples of at least 2 classes"
+            )
         if self.warm_start and hasattr(self, "classes_") and not np.array_equal(classes, self.classes_):
             raise ConfigError("warm_start: y has different classes than the previous fit")
         self.classes_ = classes
@@ -615,6 +695,7 @@ class MLPRegressor(_BaseMLP):
             3
         """
         Xa = self._check_X(X, fitting=True)
+        self._check_y_given(y)
         try:
             T = np.asarray(y, dtype=np.float64)
         except (TypeError, ValueError):
