@@ -88,7 +88,8 @@ def _domains(domain: Any, n: int) -> list[tuple[st.SearchStrategy[float], tuple[
             raise SetupError(f"check_op: a domain is (low, high) or a hypothesis strategy, got {d!r:.40}") from None
         if not lo < hi:
             raise SetupError(f"check_op: a domain needs low < high, got ({lo}, {hi})")
-        floats = st.floats(lo, hi, exclude_min=True, exclude_max=True, allow_nan=False, allow_subnormal=False)
+        inset = (hi - lo) * 1e-3  # room for the finite-difference steps on both sides
+        floats = st.floats(lo + inset, hi - inset, allow_nan=False, allow_subnormal=False)
         out.append((floats, (lo, hi)))
     return out
 
