@@ -39,7 +39,7 @@ class Op:
         (-2.0, -1.0)
     """
 
-    __slots__ = ("forward", "name", "rows_vjp", "rules", "vjp")
+    __slots__ = ("forward", "name", "patches_vjp", "rows_vjp", "rules", "vjp")
 
     def __init__(
         self,
@@ -48,12 +48,14 @@ class Op:
         rules: tuple[Callable[..., Any], ...] | None = None,
         vjp: Callable[..., Any] | None = None,
         rows_vjp: Callable[..., Any] | None = None,
+        patches_vjp: Callable[..., Any] | None = None,
     ) -> None:
         self.name = name
         self.forward = forward
         self.rules = rules
         self.vjp = vjp
         self.rows_vjp = rows_vjp  # dot only: the same rule for a layer of rows at once (fused.py)
+        self.patches_vjp = patches_vjp  # dot only: the same rule for a convolution layer at once (conv.py)
 
     def __repr__(self) -> str:
         return f"Op({self.name!r})"
@@ -248,6 +250,15 @@ def _dot(*ws_and_xs: Any) -> Any:
     return sum(map(operator.mul, ws_and_xs[:n], ws_and_xs[n:]))
 
 
+def _max_values(*xs: Any) -> Any:
+    if any(type(x) is ndarray for x in xs):
+        top = xs[0]
+        for x in xs[1:]:
+            top = np.maximum(top, x)
+        return top
+    return max(xs)
+
+
 def _sum_squares(*xs: Any) -> Any:
     return sum(map(operator.mul, xs, xs))
 
@@ -311,6 +322,45 @@ def _dot_rows_vjp(G: ndarray, W: ndarray, X: ndarray) -> tuple[ndarray, ndarray,
     return G @ X.T, G.sum(axis=1), W.T @ G
 
 
+def _max_values_vjp(g: Any, out: Any, *xs: Any) -> list[Any]:
+    """All of g goes to the first input equal to the max (per lane), as PyTorch's max pooling does."""
+    top = data_of(out)
+    shares = []
+    if type(top) is ndarray:
+        free = np.ones(top.shape, dtype=bool)  # lanes whose max has not been handed out yet
+        for x in xs:
+            hit = (data_of(x) == top) & free
+            free &= ~hit
+            shares.append(g * hit.astype(float))
+        return shares
+    free_scalar = True
+    for x in xs:
+        hit = free_scalar and data_of(x) == top
+        free_scalar = free_scalar and not hit
+        shares.append(g * float(hit))
+    return shares
+
+
+def _dot_patches_vjp(
+    G: ndarray, W: ndarray, cols: ndarray, index: ndarray, n_inputs: int
+) -> tuple[ndarray, ndarray, ndarray]:
+    """The dot rule for a convolution: z[f, p] = w_f · cols[:, p] + b_f, every pixel p a dot node.
+
+    G (filters × pixels × lanes) holds every dL/dz; W (filters × K) the flattened filters;
+    cols (K × pixels × lanes) each pixel's receptive field (im2col); index (K × pixels) the input
+    each entry of cols came from (``n_inputs`` for padding). Returns dW = G colsᵀ (each weight's
+    g·x summed over pixels and lanes), db = Σ G, and dX (n_inputs × lanes): Wᵀ G added back
+    onto the inputs the receptive fields share (col2im).
+    """
+    filters, pixels, lanes = G.shape
+    G2 = G.reshape(filters, pixels * lanes)
+    dW = G2 @ cols.reshape(cols.shape[0], pixels * lanes).T
+    dcols = (W.T @ G2).reshape(-1, lanes)
+    dX = np.zeros((n_inputs + 1, lanes))
+    np.add.at(dX, index.reshape(-1), dcols)
+    return dW, G2.sum(axis=1), dX[:n_inputs]
+
+
 def _logsumexp_vjp(g: Any, out: Any, *xs: Any) -> list[Any]:
     return [g * exp(x - out) for x in xs]  # d lse / d x_i = softmax_i
 
@@ -347,7 +397,8 @@ MAXIMUM = Op("max", _maximum, rules=(lambda g, out, a, b: g * _pick(a, b), lambd
 MINIMUM = Op("min", _minimum, rules=(lambda g, out, a, b: g * _pick(b, a), lambda g, out, a, b: g * _pick(a, b)))
 SUM = Op("sum", _sum, vjp=lambda g, out, *xs: [+g for _ in xs])
 MEAN = Op("mean", _mean, vjp=lambda g, out, *xs: [g / len(xs) for _ in xs])
-DOT = Op("dot", _dot, vjp=_dot_vjp, rows_vjp=_dot_rows_vjp)
+DOT = Op("dot", _dot, vjp=_dot_vjp, rows_vjp=_dot_rows_vjp, patches_vjp=_dot_patches_vjp)
+MAX_VALUES = Op("max_values", _max_values, vjp=_max_values_vjp)
 SUM_SQUARES = Op("sum_squares", _sum_squares, vjp=_sum_squares_vjp)
 LOGSUMEXP = Op("logsumexp", _logsumexp, vjp=_logsumexp_vjp)
 LANE_SUM = Op("lane_sum", _lane_sum, rules=(lambda g, out, x: g * ones_like(x),))
@@ -358,6 +409,7 @@ TABLE: dict[str, Op] = {
     for op in (
         *(ADD, SUB, MUL, DIV, POW, NEG, EXP, LOG, SQRT, TANH, SIGMOID, SOFTPLUS, RELU),
         *(LEAKY_RELU, ABS, SIN, COS, MAXIMUM, MINIMUM, SUM, MEAN, DOT, SUM_SQUARES, LOGSUMEXP, LANE_SUM, LANE_MEAN),
+        MAX_VALUES,
     )
 }
 

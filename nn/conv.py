@@ -1,0 +1,667 @@
+"""Convolution, pooling, flattening and elementwise activations for ``nn.Sequential``.
+
+An image is a flat list of nodes in PyTorch's (channel, row, column) order, each a scalar
+Value for one sample or a laned Value for a mini-batch. Every output pixel of a convolution
+is ONE ``dot`` node over its receptive field (``autograd_core.conv.dot_patches``, one matrix
+product per layer on lanes); a max-pooled pixel is one ``max_values`` node over its window,
+an average-pooled pixel one ``mean`` node. So any filter's neuron can be opened, drawn and
+differentiated on its own: its parents are the filter's weights and the pixels it sees.
+
+Labels (``n`` is the layer's position in its Sequential, as PyTorch numbers its modules):
+``C0.F3.w0.1.2`` (conv 0, filter 3, weight at in-channel 0, kernel row 1, column 2, i.e.
+``layers[0].filters[3].w[0][1][2]``), ``C0.F3.b``, ``C0.F3.z[y,x]`` (its output pixel),
+``C0.F3.a[y,x]`` (after the activation that follows), ``P2.C3[y,x]`` (pool 2, channel 3).
+
+Example:
+    >>> conv = Conv2d(1, 2, kernel_size=3, padding=1, seed=0)
+    >>> conv
+    Conv2d(1, 2, kernel_size=(3, 3), stride=(1, 1), padding=(1, 1))
+    >>> conv.output_shape((1, 8, 8)), conv.num_parameters()
+    ((2, 8, 8), 20)
+    >>> MaxPool2d(2).output_shape((2, 8, 8))
+    (2, 4, 4)
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from autograd_core import ShapeError, Value, apply, ops
+from autograd_core.conv import dot_patches, output_size, patch_index
+
+from . import activations as acts
+from .errors import ConfigError, ModelFileError
+from .module import Module
+
+__all__ = ["Activation", "AvgPool2d", "Conv2d", "Filter", "Flatten", "MaxPool2d", "pair"]
+
+Shape = tuple[int, ...]
+
+
+def pair(value: Any, what: str, minimum: int = 1) -> tuple[int, int]:
+    """An int or a pair of ints as a pair (PyTorch's ``kernel_size=3`` means (3, 3)).
+
+    Example:
+        >>> pair(3, "kernel_size"), pair((2, 1), "stride")
+        ((3, 3), (2, 1))
+    """
+    items = tuple(value) if isinstance(value, (tuple, list)) else (value, value)
+    ok = len(items) == 2 and all(
+        isinstance(v, numbers.Integral) and not isinstance(v, (bool, np.bool_)) and v >= minimum for v in items
+    )
+    if not ok:
+        raise ConfigError(f"{what} must be an integer >= {minimum} or a pair of them, got {value!r:.60}")
+    return int(items[0]), int(items[1])
+
+
+def _image(shape: Shape, who: str) -> tuple[int, int, int]:
+    if len(shape) != 3:
+        raise ShapeError(f"{who} needs an image input (channels, height, width), got shape {shape}; nothing to do here")
+    return shape  # type: ignore[return-value]
+
+
+# --- convolution ----------------------------------------------------------------------------
+
+
+class Filter(Module):
+    """One filter of a Conv2d: weights ``w[c][i][j]`` (in-channel, kernel row, column) and a bias.
+
+    Example:
+        >>> f = Conv2d(1, 1, 2, weights=[[[[1.0, 2.0], [3.0, 4.0]]]]).filters[0]
+        >>> f.w[0][1][0].data, f.w[0][1][0].label, f.b.label
+        (3.0, 'C0.F0.w0.1.0', 'C0.F0.b')
+    """
+
+    def __init__(self, weights: np.ndarray, bias: float) -> None:
+        C, kh, kw = weights.shape
+        self.w = [[[Value(float(weights[c, i, j])) for j in range(kw)] for i in range(kh)] for c in range(C)]
+        self.b = Value(float(bias))
+        self._flat = [v for plane in self.w for row in plane for v in row]  # (c, i, j) order: PyTorch's
+
+    def _relabel(self, prefix: str) -> None:
+        for c, plane in enumerate(self.w):
+            for i, row in enumerate(plane):
+                for j, v in enumerate(row):
+                    v.label = f"{prefix}.w{c}.{i}.{j}"
+        self.b.label = f"{prefix}.b"
+
+    def weights(self) -> np.ndarray:
+        """The weights as an array (in_channels, kh, kw).
+
+        Example:
+            >>> Conv2d(2, 1, 3).filters[0].weights().shape
+            (2, 3, 3)
+        """
+        return np.array([[[v.data for v in row] for row in plane] for plane in self.w], dtype=np.float64)
+
+
+class Conv2d(Module):
+    """A 2-D convolution with PyTorch's arguments, layout and semantics (cross-correlation).
+
+    Parameters:
+        in_channels, out_channels: channels of the input image and number of filters.
+        kernel_size, stride, padding: an int or a (height, width) pair; zero padding.
+        init: "auto" is PyTorch's default (weights and biases uniform in ±1/sqrt(fan_in),
+            fan_in = in_channels·kh·kw); or a name of ``nn.layers.INITS`` ("he", ...).
+        seed: seeds the initialisation.
+        weights: explicit weights, shape (out_channels, in_channels, kh, kw) as PyTorch's
+            ``conv.weight``; ``bias``: shape (out_channels,) (zeros by default with weights).
+
+    Output shape: (out_channels, ⌊(H + 2p − kh)/s⌋ + 1, ⌊(W + 2p − kw)/s⌋ + 1).
+
+    Example:
+        >>> conv = Conv2d(1, 1, 2, weights=[[[[1.0, 0.0], [0.0, 1.0]]]], bias=[0.5])
+        >>> [z.data for z in conv._forward([1.0, 2.0, 3.0, 4.0], (1, 2, 2))]
+        [5.5]
+    """
+
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size: int | tuple[int, int],
+        stride: int | tuple[int, int] = 1,
+        padding: int | tuple[int, int] = 0,
+        *,
+        init: str = "auto",
+        seed: int | np.random.Generator | None = None,
+        weights: Any = None,
+        bias: Any = None,
+    ) -> None:
+        self.in_channels = _positive(in_channels, "Conv2d: in_channels")
+        self.out_channels = _positive(out_channels, "Conv2d: out_channels")
+        self.kernel_size = pair(kernel_size, "Conv2d: kernel_size")
+        self.stride = pair(stride, "Conv2d: stride")
+        self.padding = pair(padding, "Conv2d: padding", minimum=0)
+        F, C, (kh, kw) = self.out_channels, self.in_channels, self.kernel_size
+        fan_in = C * kh * kw
+        if weights is None:
+            rng = np.random.default_rng(seed)
+            if init == "auto":
+                bound = 1.0 / math.sqrt(fan_in)
+                W = rng.uniform(-bound, bound, (F, C, kh, kw))
+                b = rng.uniform(-bound, bound, F) if bias is None else bias
+            else:
+                from .layers import init_weights
+
+                flat, drawn = init_weights(init, "relu", fan_in, F, rng)
+                W, b = flat.reshape(F, C, kh, kw), (drawn if bias is None else bias)
+        else:
+            W, b = weights, (np.zeros(F) if bias is None else bias)
+        W, b = self._check_weights(W, b, "Conv2d")
+        self.filters = [Filter(W[f], b[f]) for f in range(F)]
+        self._position = -1
+        self._relabel(0)
+
+    def _check_weights(self, W: Any, b: Any, who: str) -> tuple[np.ndarray, np.ndarray]:
+        F, C, (kh, kw) = self.out_channels, self.in_channels, self.kernel_size
+        try:
+            W = np.array(W, dtype=np.float64)
+            b = np.array(b, dtype=np.float64).reshape(-1)
+        except (TypeError, ValueError):
+            raise ConfigError(f"{who}: weights and bias must be numbers") from None
+        if W.shape != (F, C, kh, kw):
+            raise ShapeError(f"{who}: weights must have shape {(F, C, kh, kw)} (out x in x kh x kw), got {W.shape}")
+        if b.shape != (F,):
+            raise ShapeError(f"{who}: bias must have shape ({F},), got {b.shape}")
+        if not (np.all(np.isfinite(W)) and np.all(np.isfinite(b))):
+            raise ShapeError(f"{who}: a weight or bias is not finite")
+        return W, b
+
+    def _relabel(self, position: int) -> None:
+        if position == self._position:
+            return
+        self._position = position
+        for f, filt in enumerate(self.filters):
+            filt._relabel(f"C{position}.F{f}")
+        self._labels: tuple[Shape, list[str]] | None = None  # made for an input shape on first use
+
+    def output_shape(self, shape: Shape, where: str = "Conv2d") -> Shape:
+        """The output shape for an input of ``shape`` (C, H, W); ShapeError naming both if it does not fit.
+
+        Example:
+            >>> Conv2d(3, 8, 5, stride=2).output_shape((3, 32, 32))
+            (8, 14, 14)
+        """
+        C, H, W = _image(shape, where)
+        if self.in_channels != C:
+            raise ShapeError(f"{where} takes {self.in_channels} input channels, got an input of shape {shape}")
+        (kh, kw), (sh, sw), (ph, pw) = self.kernel_size, self.stride, self.padding
+        oh, ow = output_size(H, kh, sh, ph), output_size(W, kw, sw, pw)
+        if oh < 1 or ow < 1:
+            raise ShapeError(
+                f"{where}: a {kh}x{kw} kernel with padding {self.padding} does not fit an input of shape {shape} "
+                f"(padded {H + 2 * ph}x{W + 2 * pw})"
+            )
+        return (self.out_channels, oh, ow)
+
+    def labels(self, shape: Shape) -> list[str]:
+        """The labels of the output pixels for an input of ``shape``, in (filter, row, column) order.
+
+        Example:
+            >>> Conv2d(1, 2, 3)._forward([0.0] * 9, (1, 3, 3))[1].label
+            'C0.F1.z[0,0]'
+        """
+        if self._labels is None or self._labels[0] != shape:
+            _, oh, ow = self.output_shape(shape)
+            pre = f"C{self._position}"
+            names = [f"{pre}.F{f}.z[{y},{x}]" for f in range(self.out_channels) for y in range(oh) for x in range(ow)]
+            self._labels = (shape, names)
+        return self._labels[1]
+
+    def parameters(self) -> list[Value]:
+        """Filter by filter: its weights in (in-channel, row, column) order, then its bias.
+
+        Example:
+            >>> len(Conv2d(1, 16, 3).parameters())
+            160
+        """
+        return [p for f in self.filters for p in (*f._flat, f.b)]
+
+    def _forward(self, xs: list[Any], shape: Shape) -> list[Value]:
+        filters = self.filters
+        zs = dot_patches([f._flat for f in filters], [f.b for f in filters], xs, shape, *self._geometry())
+        for z, label in zip(zs, self.labels(shape)):
+            z.label = label
+        return zs
+
+    def _geometry(self) -> tuple[tuple[int, int], tuple[int, int], tuple[int, int]]:
+        return self.kernel_size, self.stride, self.padding
+
+    def weights(self) -> tuple[np.ndarray, np.ndarray]:
+        """(W, b): W of shape (out_channels, in_channels, kh, kw), as PyTorch's ``conv.weight``.
+
+        Example:
+            >>> W, b = Conv2d(1, 4, 3).weights(); W.shape, b.shape
+            ((4, 1, 3, 3), (4,))
+        """
+        return np.stack([f.weights() for f in self.filters]), np.array([f.b.data for f in self.filters])
+
+    def set_weights(self, W: Any, b: Any) -> None:
+        """Set every weight and bias (checked first: shapes and finiteness).
+
+        Example:
+            >>> conv = Conv2d(1, 1, 1); conv.set_weights([[[[2.0]]]], [1.0]); conv.weights()[0].tolist()
+            [[[[2.0]]]]
+        """
+        W, b = self._check_weights(W, b, f"layer {max(self._position, 0)} (Conv2d)")
+        for f, filt in enumerate(self.filters):
+            for v, x in zip(filt._flat, W[f].reshape(-1).tolist()):
+                v.data = x
+            filt.b.data = float(b[f])
+
+    def config(self) -> dict[str, Any]:
+        """The layer as JSON data (PyTorch's argument names).
+
+        Example:
+            >>> Conv2d(1, 8, 3, padding=1).config()["padding"]
+            [1, 1]
+        """
+        return {
+            "type": "Conv2d",
+            "in_channels": self.in_channels,
+            "out_channels": self.out_channels,
+            "kernel_size": list(self.kernel_size),
+            "stride": list(self.stride),
+            "padding": list(self.padding),
+        }
+
+    def describe(self) -> str:
+        """A short text for summaries and errors.
+
+        Example:
+            >>> Conv2d(1, 8, 3, padding=1).describe()
+            'Conv2d(1, 8, 3, padding=1)'
+        """
+        parts = [str(self.in_channels), str(self.out_channels), _short(self.kernel_size)]
+        if self.stride != (1, 1):
+            parts.append(f"stride={_short(self.stride)}")
+        if self.padding != (0, 0):
+            parts.append(f"padding={_short(self.padding)}")
+        return f"Conv2d({', '.join(parts)})"
+
+    def __repr__(self) -> str:
+        return (
+            f"Conv2d({self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
+            f"stride={self.stride}, padding={self.padding})"
+        )
+
+
+# --- pooling --------------------------------------------------------------------------------
+
+
+class _Pool2d(Module):
+    kind = ""
+    letter = "P"
+
+    def __init__(self, kernel_size: int | tuple[int, int], stride: int | tuple[int, int] | None = None) -> None:
+        self.kernel_size = pair(kernel_size, f"{self.kind}: kernel_size")
+        self.stride = self.kernel_size if stride is None else pair(stride, f"{self.kind}: stride")
+        self._position = 0
+        self._cache: tuple[Shape, list[tuple[int, ...]], list[str]] | None = None
+
+    def _relabel(self, position: int) -> None:
+        self._position, self._cache = position, None
+
+    def output_shape(self, shape: Shape, where: str = "") -> Shape:
+        """The output shape for an input of ``shape`` (C, H, W); ShapeError naming both if it does not fit.
+
+        Example:
+            >>> MaxPool2d(3, stride=2).output_shape((4, 7, 7))
+            (4, 3, 3)
+        """
+        where = where or self.kind
+        C, H, W = _image(shape, where)
+        (kh, kw), (sh, sw) = self.kernel_size, self.stride
+        oh, ow = output_size(H, kh, sh), output_size(W, kw, sw)
+        if oh < 1 or ow < 1:
+            raise ShapeError(f"{where}: a {kh}x{kw} window does not fit an input of shape {shape}")
+        return (C, oh, ow)
+
+    def _windows(self, shape: Shape) -> tuple[list[tuple[int, ...]], list[str]]:
+        """Per output pixel (channel, row, column order): the inputs of its window, and its label."""
+        if self._cache is None or self._cache[0] != shape:
+            C, H, W = shape
+            _, oh, ow = self.output_shape(shape)
+            index = patch_index((1, H, W), self.kernel_size, self.stride)  # (kh*kw, oh*ow) within one channel
+            windows = [tuple(int(i) + c * H * W for i in index[:, p]) for c in range(C) for p in range(oh * ow)]
+            pre = f"{self.letter}{self._position}"
+            labels = [f"{pre}.C{c}[{y},{x}]" for c in range(C) for y in range(oh) for x in range(ow)]
+            self._cache = (shape, windows, labels)
+        return self._cache[1], self._cache[2]
+
+    def _forward(self, xs: list[Any], shape: Shape) -> list[Value]:
+        windows, labels = self._windows(shape)
+        op = self._op
+        out = []
+        for window, label in zip(windows, labels):
+            node = apply(op, *[xs[i] for i in window])
+            node.label = label
+            out.append(node)
+        return out
+
+    def parameters(self) -> list[Value]:
+        """None: pooling has no parameters.
+
+        Example:
+            >>> MaxPool2d(2).parameters()
+            []
+        """
+        return []
+
+    def config(self) -> dict[str, Any]:
+        """The layer as JSON data (PyTorch's argument names).
+
+        Example:
+            >>> MaxPool2d(2).config()
+            {'type': 'MaxPool2d', 'kernel_size': [2, 2], 'stride': [2, 2]}
+        """
+        return {"type": self.kind, "kernel_size": list(self.kernel_size), "stride": list(self.stride)}
+
+    def describe(self) -> str:
+        """A short text for summaries and errors.
+
+        Example:
+            >>> AvgPool2d(2).describe(), MaxPool2d(3, 2).describe()
+            ('AvgPool2d(2)', 'MaxPool2d(3, stride=2)')
+        """
+        extra = f", stride={_short(self.stride)}" if self.stride != self.kernel_size else ""
+        return f"{self.kind}({_short(self.kernel_size)}{extra})"
+
+    def __repr__(self) -> str:
+        return f"{self.kind}(kernel_size={self.kernel_size}, stride={self.stride})"
+
+
+class MaxPool2d(_Pool2d):
+    """Max pooling over kh × kw windows (stride defaults to the kernel size, as in PyTorch).
+
+    Each output pixel is one ``max_values`` node over its window; its gradient goes to the
+    first largest input (PyTorch's choice on ties).
+
+    Example:
+        >>> [v.data for v in MaxPool2d(2)._forward([1.0, 5.0, 3.0, 2.0], (1, 2, 2))]
+        [5.0]
+    """
+
+    kind = "MaxPool2d"
+    _op = ops.MAX_VALUES
+
+
+class AvgPool2d(_Pool2d):
+    """Average pooling over kh × kw windows (stride defaults to the kernel size, as in PyTorch).
+
+    Each output pixel is one ``mean`` node over its window.
+
+    Example:
+        >>> [v.data for v in AvgPool2d(2)._forward([1.0, 5.0, 3.0, 3.0], (1, 2, 2))]
+        [3.0]
+    """
+
+    kind = "AvgPool2d"
+    _op = ops.MEAN
+
+
+# --- shape and activations ------------------------------------------------------------------
+
+
+class Flatten(Module):
+    """(C, H, W) -> (C·H·W,) in (channel, row, column) order, as PyTorch's ``nn.Flatten()``.
+
+    The nodes stay as they are: an image already is a flat list in that order.
+
+    Example:
+        >>> Flatten().output_shape((16, 4, 4))
+        (256,)
+    """
+
+    def _relabel(self, position: int) -> None:
+        pass
+
+    def output_shape(self, shape: Shape, where: str = "Flatten") -> Shape:
+        """(product of ``shape``,).
+
+        Example:
+            >>> Flatten().output_shape((3,))
+            (3,)
+        """
+        return (math.prod(shape),)
+
+    def _forward(self, xs: list[Any], shape: Shape) -> list[Any]:
+        return xs
+
+    def config(self) -> dict[str, Any]:
+        """``{'type': 'Flatten'}``.
+
+        Example:
+            >>> Flatten().config()
+            {'type': 'Flatten'}
+        """
+        return {"type": "Flatten"}
+
+    def describe(self) -> str:
+        """'Flatten'.
+
+        Example:
+            >>> Flatten().describe()
+            'Flatten'
+        """
+        return "Flatten"
+
+    def __repr__(self) -> str:
+        return "Flatten()"
+
+
+class Activation(Module):
+    """An activation by name, applied to every node (softmax: to the whole vector).
+
+    Its nodes take the label of their input with ``z`` made ``a`` (``C0.F3.a[1,2]``,
+    ``L4.N0.a``), or ``A{position}[i]`` for inputs of another kind.
+
+    Example:
+        >>> Activation("relu"), Activation("logistic").name
+        (Activation('relu'), 'sigmoid')
+    """
+
+    def __init__(self, name: str) -> None:
+        if not isinstance(name, str):
+            raise ConfigError(f"Activation: give the activation by name (as in a saved model), got {name!r:.40}")
+        self.name = acts.canonical_name(name)
+        self._fn = acts.get(self.name)
+        self._layerwise = acts.is_layerwise(self._fn)
+        self._method = {"relu": Value.relu, "tanh": Value.tanh, "sigmoid": Value.sigmoid}.get(self.name)
+        self._position = 0
+
+    def _relabel(self, position: int) -> None:
+        self._position = position
+
+    def output_shape(self, shape: Shape, where: str = "Activation") -> Shape:
+        """The same shape (softmax needs a vector: after Flatten or a dense Layer).
+
+        Example:
+            >>> Activation("relu").output_shape((8, 4, 4))
+            (8, 4, 4)
+        """
+        if self._layerwise and len(shape) != 1:
+            raise ShapeError(f"{where}: {self.name} acts on a vector; got an input of shape {shape}, flatten it first")
+        return shape
+
+    def _forward(self, xs: list[Any], shape: Shape) -> list[Any]:
+        if self.name == "linear":
+            return xs
+        if self._layerwise:
+            outs = self._fn(xs)
+        else:
+            fn = self._method or self._fn
+            outs = [fn(x) if type(x) is Value else fn(Value(x)) for x in xs]
+        for i, (x, a) in enumerate(zip(xs, outs)):
+            label = x.label if type(x) is Value else ""
+            a.label = _activated(label) if label else f"A{self._position}[{i}]"
+        return outs
+
+    def config(self) -> dict[str, Any]:
+        """``{'type': 'Activation', 'activation': name}``.
+
+        Example:
+            >>> Activation("relu").config()
+            {'type': 'Activation', 'activation': 'relu'}
+        """
+        return {"type": "Activation", "activation": self.name}
+
+    def describe(self) -> str:
+        """The activation's name.
+
+        Example:
+            >>> Activation("tanh").describe()
+            'tanh'
+        """
+        return self.name
+
+    def __repr__(self) -> str:
+        return f"Activation({self.name!r})"
+
+
+def _activated(label: str) -> str:
+    """'C0.F3.z[1,2]' -> 'C0.F3.a[1,2]', 'L4.N0.z' -> 'L4.N0.a'; other labels get '.a'."""
+    head, dot, tail = label.rpartition(".")
+    if dot and tail.startswith("z"):
+        return f"{head}.a{tail[1:]}"
+    return f"{label}.a"
+
+
+def _positive(n: Any, what: str) -> int:
+    if isinstance(n, numbers.Integral) and not isinstance(n, (bool, np.bool_)) and n >= 1:
+        return int(n)
+    raise ConfigError(f"{what} must be a positive integer, got {n!r:.40}")
+
+
+def _short(p: tuple[int, int]) -> str:
+    return str(p[0]) if p[0] == p[1] else f"({p[0]}, {p[1]})"
+
+
+# --- configs --------------------------------------------------------------------------------
+
+
+def layer_from_config(cfg: Any, where: str) -> Module:
+    """Build one layer (Conv2d, MaxPool2d, AvgPool2d, Flatten, Activation, Layer) from its config.
+
+    Strict: the keys must be exactly the layer's, the numbers positive integers (padding >= 0).
+
+    Example:
+        >>> layer_from_config({"type": "MaxPool2d", "kernel_size": [2, 2], "stride": [2, 2]}, "layers[2]")
+        MaxPool2d(kernel_size=(2, 2), stride=(2, 2))
+    """
+    from .layers import Layer
+
+    if not isinstance(cfg, Mapping):
+        raise ModelFileError(f"config: {where} must be an object, got {type(cfg).__name__}")
+    kind = cfg.get("type")
+    keys = {
+        "Conv2d": {"type", "in_channels", "out_channels", "kernel_size", "stride", "padding"},
+        "MaxPool2d": {"type", "kernel_size", "stride"},
+        "AvgPool2d": {"type", "kernel_size", "stride"},
+        "Flatten": {"type"},
+        "Activation": {"type", "activation"},
+        "Layer": {"type", "nin", "nout", "activation"},
+    }
+    if not isinstance(kind, str) or kind not in keys:
+        raise ModelFileError(f"config: {where}: unknown layer type {kind!r:.40}; known: {', '.join(keys)}")
+    missing = sorted(keys[kind] - set(cfg))
+    if missing:
+        raise ModelFileError(f"config: {where} ({kind}): the {missing[0]!r} entry is missing")
+    extra = sorted(set(cfg) - keys[kind])
+    if extra:
+        raise ModelFileError(f"config: {where} ({kind}): unexpected entry {str(extra[0])[:40]!r}")
+
+    def count(key: str, minimum: int = 1) -> int:
+        v = cfg[key]
+        if type(v) is not int or v < minimum or v > 1_000_000:
+            raise ModelFileError(f"config: {where} ({kind}): {key} must be an integer >= {minimum}, got {v!r:.40}")
+        return v
+
+    def two(key: str, minimum: int = 1) -> tuple[int, int]:
+        v = cfg[key]
+        if not (isinstance(v, list) and len(v) == 2 and all(type(x) is int and minimum <= x <= 10_000 for x in v)):
+            raise ModelFileError(
+                f"config: {where} ({kind}): {key} must be a pair of integers >= {minimum}, got {v!r:.40}"
+            )
+        return v[0], v[1]
+
+    def name(key: str) -> str:
+        v = cfg[key]
+        if not isinstance(v, str):
+            raise ModelFileError(f"config: {where} ({kind}): {key} must be an activation name, got {v!r:.40}")
+        try:
+            return acts.canonical_name(v)
+        except ConfigError as err:
+            raise ModelFileError(f"config: {where}: {err}") from None
+
+    if kind == "Conv2d":
+        cin, cout = count("in_channels"), count("out_channels")
+        k, s, p = two("kernel_size"), two("stride"), two("padding", 0)
+        return Conv2d(cin, cout, k, s, p, weights=np.zeros((cout, cin, *k)))
+    if kind in ("MaxPool2d", "AvgPool2d"):
+        return (MaxPool2d if kind == "MaxPool2d" else AvgPool2d)(two("kernel_size"), two("stride"))
+    if kind == "Flatten":
+        return Flatten()
+    if kind == "Activation":
+        return Activation(name("activation"))
+    nin, nout = count("nin"), count("nout")
+    return Layer(nin, nout, name("activation"), weights=np.zeros((nout, nin)))
+
+
+def config_parameter_count(cfg: Any) -> int | None:
+    """Parameters a layer config describes, without building it (None if it is malformed).
+
+    Example:
+        >>> config_parameter_count({"type": "Conv2d", "in_channels": 1, "out_channels": 16,
+        ...                         "kernel_size": [3, 3], "stride": [1, 1], "padding": [1, 1]})
+        160
+    """
+    if not isinstance(cfg, Mapping):
+        return None
+    kind = cfg.get("type")
+    try:
+        if kind == "Conv2d":
+            kh, kw = cfg["kernel_size"]
+            return int((cfg["in_channels"] * kh * kw + 1) * cfg["out_channels"])
+        if kind == "Layer":
+            return int((cfg["nin"] + 1) * cfg["nout"])
+    except (KeyError, TypeError, ValueError):
+        return None
+    return 0 if kind in ("MaxPool2d", "AvgPool2d", "Flatten", "Activation") else None
+
+
+def as_layer(item: Any, position: int) -> Module:
+    """A Sequential item as a layer: modules stay, names become ``Activation``s.
+
+    Example:
+        >>> as_layer("relu", 1)
+        Activation('relu')
+    """
+    from .layers import Layer
+
+    if isinstance(item, str):
+        return Activation(item)
+    if isinstance(item, (Conv2d, _Pool2d, Flatten, Activation, Layer)):
+        return item
+    raise ConfigError(
+        f"Sequential: item {position} is a {type(item).__name__}; expected Conv2d, MaxPool2d, AvgPool2d, "
+        "Flatten, Layer or an activation name"
+    )
+
+
+def dense_weights(layer: Any) -> tuple[np.ndarray, np.ndarray]:
+    """(W, b) of a dense ``Layer``: W (nout, nin) as PyTorch's ``linear.weight``.
+
+    Example:
+        >>> from nn import Layer
+        >>> [a.shape for a in dense_weights(Layer(3, 2))]
+        [(2, 3), (2,)]
+    """
+    W = np.array([[w.data for w in n.w] for n in layer.neurons], dtype=np.float64)
+    return W, np.array([n.b.data for n in layer.neurons], dtype=np.float64)
