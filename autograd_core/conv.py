@@ -148,7 +148,7 @@ class DotPatches:
         self.waiting -= 1
         return self.waiting == 0
 
-    def backward(self, accumulate: Any) -> None:
+    def backward(self, node: Value, accumulate: Any) -> None:
         """Distribute every pixel's gradient to the filters, biases and inputs at once."""
         members = self.members
         filters, pixels, lanes = self.W.shape[0], self.cols.shape[1], self.cols.shape[2]
