@@ -150,7 +150,7 @@ def dot_rows(
     if len(rows) != len(biases) or any(len(w) != n for w in rows):
         raise ShapeError(f"dot_rows(): {len(rows)} weight rows of {n} for {n} inputs and {len(biases)} biases needed")
     fused = None
-    if n and _state["grad_enabled"] and not _state["anomaly"]:
+    if n and _state.grad_enabled and not _state.anomaly:
         fused = _matrix_product(rows, biases, items, None if block is None else block[0])
     if fused is None:
         return [apply(ops.DOT, *w, b, *items, 1.0) for w, b in zip(rows, biases)]

@@ -110,7 +110,7 @@ def backward(root: Value, grad: Any = None, create_graph: bool = False) -> None:
 
 def _run(order: list[Value], create_graph: bool) -> None:
     """The reverse sweep: every node passes its gradient on to its inputs, last node first."""
-    check = _state["anomaly"]
+    check = _state.anomaly
     with np.errstate(divide="raise", over="raise", invalid="raise"):
         for node in reversed(order):
             args = node._args
@@ -306,12 +306,12 @@ def grads_array(values: Iterable[Value]) -> ndarray:
 
 @contextlib.contextmanager
 def _switch(key: str, value: bool) -> Iterator[None]:
-    previous = _state[key]
-    _state[key] = value
+    previous = getattr(_state, key)
+    setattr(_state, key, value)
     try:
         yield
     finally:
-        _state[key] = previous
+        setattr(_state, key, previous)
 
 
 def no_grad() -> contextlib.AbstractContextManager[None]:
@@ -345,7 +345,17 @@ def is_grad_enabled() -> bool:
         >>> is_grad_enabled()
         True
     """
-    return _state["grad_enabled"]
+    return _state.grad_enabled
+
+
+def is_anomaly_enabled() -> bool:
+    """True inside ``detect_anomaly()`` (in this thread).
+
+    Example:
+        >>> is_anomaly_enabled()
+        False
+    """
+    return _state.anomaly
 
 
 def detect_anomaly() -> contextlib.AbstractContextManager[None]:

@@ -105,6 +105,10 @@ class ParamBuffer:
                 p._grad = copy.deepcopy(old._grad, memo)
         return new
 
+    def __reduce__(self) -> Any:
+        # memoryviews cannot be pickled: rebuild from the numbers (a pickled model, e.g. scikit-learn's clone checks)
+        return (_rebuilt_buffer, (self._data.copy(), self._grad.copy(), [p.label for p in self.params]))
+
     def __repr__(self) -> str:
         return f"ParamBuffer({len(self)} parameters)"
 
@@ -180,11 +184,24 @@ class Parameter(Value):
         d = g.data
         self._buf._g[self._i] = d if type(d) is float else math.nan
 
+    def __reduce__(self) -> Any:
+        return (_param_at, (self._buf, self._i))
+
     def __deepcopy__(self, memo: dict[int, Any]) -> Parameter:
         return copy.deepcopy(self._buf, memo).params[self._i]
 
     def __repr__(self) -> str:
         return "Parameter" + super().__repr__()[5:]
+
+
+def _rebuilt_buffer(data: ndarray, grad: ndarray, labels: list[str]) -> ParamBuffer:
+    buf = ParamBuffer(data, labels)
+    buf._grad[:] = grad
+    return buf
+
+
+def _param_at(buf: ParamBuffer, i: int) -> Parameter:
+    return buf.params[i]
 
 
 def fold(leaves: Iterable[Value]) -> None:
@@ -472,10 +489,10 @@ def sum_squares_of(params: ParamList) -> Value:
     node.data = total
     node._grad = None
     node.label = ""
-    if _state["grad_enabled"] and plan.n:
+    if _state.grad_enabled and plan.n:
         node._fn = ops.SUM_SQUARES
         node._args = plan.args
-        node._group = (SquaresOf(plan, saved), 0) if not _state["anomaly"] else None
+        node._group = (SquaresOf(plan, saved), 0) if not _state.anomaly else None
     else:
         node._fn = None
         node._args = ()

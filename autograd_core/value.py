@@ -15,6 +15,7 @@ Example:
 from __future__ import annotations
 
 import numbers
+import threading
 from typing import Any
 
 import numpy as np
@@ -25,7 +26,16 @@ from .errors import AnomalyError, DomainError, OperandTypeError, ShapeError
 ndarray = np.ndarray
 
 # Global switches, read on every op; flipped by graph.no_grad() and graph.detect_anomaly().
-_state = {"grad_enabled": True, "anomaly": False}
+
+
+class _Modes(threading.local):
+    """Grad mode and anomaly mode, per thread (as PyTorch's grad mode): each thread starts with these."""
+
+    grad_enabled = True
+    anomaly = False
+
+
+_state = _Modes()
 _ACCEPTED = "expected a Value, a number (int or float) or a 1-D NumPy array of lanes"
 
 
@@ -108,7 +118,7 @@ def apply(op: ops.Op, *args: Any) -> Value:
     node = Value.__new__(Value)
     node.data = out
     node._grad = None
-    if _state["grad_enabled"]:
+    if _state.grad_enabled:
         node._fn = op
         node._args = args
     else:  # no_grad: a plain leaf, no history
@@ -116,7 +126,7 @@ def apply(op: ops.Op, *args: Any) -> Value:
         node._args = ()
     node.label = ""
     node._group = None
-    if _state["anomaly"]:
+    if _state.anomaly:
         _check_anomaly(node, [a.data if isinstance(a, Value) else a for a in args])
     return node
 
