@@ -29,7 +29,7 @@ from . import ops
 from .compose import _inputs
 from .errors import ShapeError
 from .params import Parameter
-from .value import Value, _state, apply
+from .value import Value, _modes, apply
 
 ndarray = np.ndarray
 
@@ -150,7 +150,7 @@ def dot_rows(
     if len(rows) != len(biases) or any(len(w) != n for w in rows):
         raise ShapeError(f"dot_rows(): {len(rows)} weight rows of {n} for {n} inputs and {len(biases)} biases needed")
     fused = None
-    if n and _state.grad_enabled and not _state.anomaly:
+    if n and _modes()[0] and not _modes()[1]:
         fused = _matrix_product(rows, biases, items, None if block is None else block[0])
     if fused is None:
         return [apply(ops.DOT, *w, b, *items, 1.0) for w, b in zip(rows, biases)]

@@ -21,7 +21,7 @@ import numpy as np
 from .errors import AnomalyError, DomainError, OperandTypeError, ShapeError
 from .ops import describe
 from .params import Parameter, ParamList, fold
-from .value import Value, _op_chain, _state, as_data
+from .value import _MODES, Value, _modes, _op_chain, as_data
 
 ndarray = np.ndarray
 
@@ -110,7 +110,7 @@ def backward(root: Value, grad: Any = None, create_graph: bool = False) -> None:
 
 def _run(order: list[Value], create_graph: bool) -> None:
     """The reverse sweep: every node passes its gradient on to its inputs, last node first."""
-    check = _state.anomaly
+    check = _modes()[1]
     with np.errstate(divide="raise", over="raise", invalid="raise"):
         for node in reversed(order):
             args = node._args
@@ -305,13 +305,19 @@ def grads_array(values: Iterable[Value]) -> ndarray:
 
 
 @contextlib.contextmanager
-def _switch(key: str, value: bool) -> Iterator[None]:
-    previous = getattr(_state, key)
-    setattr(_state, key, value)
+def _switch(index: int, value: bool) -> Iterator[None]:
+    """Set one mode (0 grad, 1 anomaly) in this thread; on the way out put back the value it found."""
+    found = _MODES.get()[index]
+    _MODES.set(_with_mode(index, value))
     try:
         yield
     finally:
-        setattr(_state, key, previous)
+        _MODES.set(_with_mode(index, found))  # only this mode: switches closed out of order stay right
+
+
+def _with_mode(index: int, value: bool) -> tuple[bool, bool]:
+    grad_enabled, anomaly = _MODES.get()
+    return (value, anomaly) if index == 0 else (grad_enabled, value)
 
 
 def no_grad() -> contextlib.AbstractContextManager[None]:
@@ -323,7 +329,7 @@ def no_grad() -> contextlib.AbstractContextManager[None]:
         >>> y.is_leaf
         True
     """
-    return _switch("grad_enabled", False)
+    return _switch(0, False)
 
 
 def enable_grad() -> contextlib.AbstractContextManager[None]:
@@ -335,7 +341,7 @@ def enable_grad() -> contextlib.AbstractContextManager[None]:
         >>> y.is_leaf
         False
     """
-    return _switch("grad_enabled", True)
+    return _switch(0, True)
 
 
 def is_grad_enabled() -> bool:
@@ -345,7 +351,7 @@ def is_grad_enabled() -> bool:
         >>> is_grad_enabled()
         True
     """
-    return _state.grad_enabled
+    return _modes()[0]
 
 
 def is_anomaly_enabled() -> bool:
@@ -355,7 +361,7 @@ def is_anomaly_enabled() -> bool:
         >>> is_anomaly_enabled()
         False
     """
-    return _state.anomaly
+    return _modes()[1]
 
 
 def detect_anomaly() -> contextlib.AbstractContextManager[None]:
@@ -373,7 +379,7 @@ def detect_anomaly() -> contextlib.AbstractContextManager[None]:
         ...         print(str(err)[:40])
         detect_anomaly: * produced nan (inputs w
     """
-    return _switch("anomaly", True)
+    return _switch(1, True)
 
 
 @dataclass

@@ -38,7 +38,7 @@ import numpy as np
 
 from . import ops
 from .errors import OperandTypeError, ShapeError
-from .value import Value, _state, as_data
+from .value import Value, _modes, as_data
 
 ndarray = np.ndarray
 
@@ -489,10 +489,10 @@ def sum_squares_of(params: ParamList) -> Value:
     node.data = total
     node._grad = None
     node.label = ""
-    if _state.grad_enabled and plan.n:
+    if _modes()[0] and plan.n:
         node._fn = ops.SUM_SQUARES
         node._args = plan.args
-        node._group = (SquaresOf(plan, saved), 0) if not _state.anomaly else None
+        node._group = (SquaresOf(plan, saved), 0) if not _modes()[1] else None
     else:
         node._fn = None
         node._args = ()

@@ -14,8 +14,8 @@ Example:
 
 from __future__ import annotations
 
+import contextvars
 import numbers
-import threading
 from typing import Any
 
 import numpy as np
@@ -25,17 +25,11 @@ from .errors import AnomalyError, DomainError, OperandTypeError, ShapeError
 
 ndarray = np.ndarray
 
-# Global switches, read on every op; flipped by graph.no_grad() and graph.detect_anomaly().
-
-
-class _Modes(threading.local):
-    """Grad mode and anomaly mode, per thread (as PyTorch's grad mode): each thread starts with these."""
-
-    grad_enabled = True
-    anomaly = False
-
-
-_state = _Modes()
+# Grad mode and anomaly mode, read on every op and flipped by graph.no_grad() / detect_anomaly():
+# one (grad_enabled, anomaly) pair per thread (a ContextVar: each new thread starts from the
+# default), read with a single call on the hot path.
+_MODES: contextvars.ContextVar[tuple[bool, bool]] = contextvars.ContextVar("autograd_core_modes", default=(True, False))
+_modes = _MODES.get
 _ACCEPTED = "expected a Value, a number (int or float) or a 1-D NumPy array of lanes"
 
 
@@ -118,7 +112,8 @@ def apply(op: ops.Op, *args: Any) -> Value:
     node = Value.__new__(Value)
     node.data = out
     node._grad = None
-    if _state.grad_enabled:
+    grad_enabled, anomaly = _modes()
+    if grad_enabled:
         node._fn = op
         node._args = args
     else:  # no_grad: a plain leaf, no history
@@ -126,7 +121,7 @@ def apply(op: ops.Op, *args: Any) -> Value:
         node._args = ()
     node.label = ""
     node._group = None
-    if _state.anomaly:
+    if anomaly:
         _check_anomaly(node, [a.data if isinstance(a, Value) else a for a in args])
     return node
 
