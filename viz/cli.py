@@ -29,6 +29,7 @@ import numpy as np
 from autograd_core import AutogradError, grads_array
 
 from . import bench, cli_export
+from .dataset import MAX_CSV_BYTES, read_csv, read_table  # noqa: F401  (viz.cli.read_csv stays importable)
 
 PROG = "backprop"
 EXIT_USAGE = 2
@@ -163,7 +164,6 @@ def cmd_graph(args: argparse.Namespace) -> int:
 # --- shared by train and demo --------------------------------------------------------------------
 
 DATASETS = ("moons", "circles", "xor", "spirals", "blobs", "digits")
-MAX_CSV_BYTES = 50 * 2**20
 
 
 def _positive_int(text: str) -> int:
@@ -188,6 +188,15 @@ def _number(low: float, high: float = math.inf, low_open: bool = False) -> Calla
         return x
 
     return parse
+
+
+def _size(text: str) -> int:
+    from .dataset import parse_size
+
+    try:
+        return parse_size(text)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
 
 
 def _batch_size(text: str) -> int | None:
@@ -222,78 +231,14 @@ def parse_hidden(text: str) -> list[int]:
     return widths
 
 
-def read_csv(path: str | Path) -> tuple[np.ndarray, np.ndarray]:
-    """Read a numbers-only CSV file: features, then the label in the last column; a header is optional.
-
-    Fields are separated by commas (or semicolons, tabs, spaces); every field is read with
-    ``float`` (nothing is evaluated). Empty lines and lines starting with ``#`` are skipped.
-    Errors name the file, the line and the field.
+def load_data(
+    name: str, samples: int, noise: float | None, seed: int, header: str = "auto"
+) -> tuple[np.ndarray, np.ndarray, str, str | None]:
+    """A data set by name (or a CSV file): (X, y, its name, the CSV header decision or None).
 
     Example:
-        >>> import os, tempfile
-        >>> path = os.path.join(tempfile.mkdtemp(), "d.csv")
-        >>> _ = open(path, "w").write("a,b,label\\n0.5,1,0\\n-1,2,1\\n0,0,0\\n3,1e-3,1\\n")
-        >>> X, y = read_csv(path); X.tolist(), y.tolist()
-        ([[0.5, 1.0], [-1.0, 2.0], [0.0, 0.0], [3.0, 0.001]], [0.0, 1.0, 0.0, 1.0])
-    """
-    import re
-
-    path = Path(path)
-    if not path.is_file():
-        raise CliError(f"no such data file: {str(path)!r} (and not a data set name: {', '.join(DATASETS)})")
-    if path.stat().st_size > MAX_CSV_BYTES:
-        raise CliError(f"{str(path)!r} is larger than {MAX_CSV_BYTES // 2**20} MB")
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError:
-        raise CliError(f"{str(path)!r} is not a text (UTF-8) CSV file") from None
-    sep = re.compile(r"\s*[,;\t]\s*|\s+")
-    rows: list[list[float]] = []
-    width = None
-    for lineno, line in enumerate(text.splitlines(), 1):
-        line = line.strip()
-        if not line or line.startswith("#"):
-            continue
-        fields = sep.split(line)
-        try:
-            row = [float(f) for f in fields]
-        except ValueError:
-            if not rows and width is None:  # the header
-                width = len(fields)
-                continue
-            bad = next(f for f in fields if not _is_float(f))
-            raise CliError(
-                f"{path.name}, line {lineno}: {bad!r:.30} is not a number (only numbers after the header)"
-            ) from None
-        if not all(math.isfinite(x) for x in row):
-            raise CliError(f"{path.name}, line {lineno}: every value must be a finite number")
-        if width is None:
-            width = len(row)
-        if len(row) != width:
-            raise CliError(f"{path.name}, line {lineno}: {len(row)} values where the first row has {width}")
-        rows.append(row)
-    if width is not None and width < 2:
-        raise CliError(f"{path.name}: need at least two columns (features, then the label)")
-    if len(rows) < 4:
-        raise CliError(f"{path.name}: need at least 4 rows of numbers, found {len(rows)}")
-    data = np.array(rows, dtype=np.float64)
-    return data[:, :-1], data[:, -1]
-
-
-def _is_float(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
-
-
-def load_data(name: str, samples: int, noise: float | None, seed: int) -> tuple[np.ndarray, np.ndarray, str]:
-    """A data set by name (or a CSV file): (X, y, description).
-
-    Example:
-        >>> X, y, about = load_data("xor", 100, None, 0); X.shape, about
-        ((4, 2), 'xor (4 samples, 2 features, 2 classes)')
+        >>> X, y, key, note = load_data("xor", 100, None, 0); X.shape, key, note
+        ((4, 2), 'xor', None)
     """
     from nn import data
 
@@ -311,21 +256,25 @@ def load_data(name: str, samples: int, noise: float | None, seed: int) -> tuple[
     elif key == "digits":
         X, y = data.load_digits()
     elif key.endswith(".csv") or Path(name).exists():
-        X, y = read_csv(name)
-        key = Path(name).name
+        table = read_table(name, header)
+        return table.X, table.y, Path(name).name, table.header_note
     else:
-        raise CliError(f"unknown data set {name!r}: choose {', '.join(DATASETS)} or a .csv file")
-    kind = f"{len(np.unique(y))} classes" if np.all(np.mod(y, 1) == 0) else "real targets: regression"
-    about = f"{key} ({len(X)} samples, {X.shape[1]} features, {kind})"
-    return X, y, about
+        raise CliError(f"unknown data set {name[:60]!r}: choose {', '.join(DATASETS)} or a .csv file")
+    return X, y, key, None
 
 
-def _class_labels(y: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
-    """Integer labels 0..k-1 and the original class values, or None when y is not integral (regression)."""
-    if not np.all(np.equal(np.mod(y, 1), 0)):
-        return None
-    classes, idx = np.unique(y, return_inverse=True)
-    return idx.astype(np.int64), classes
+def planned_size(name: str, samples: int) -> tuple[int, int, int] | None:
+    """(samples, features, outputs) of a named data set before it is made; None for a CSV file.
+
+    Example:
+        >>> planned_size("moons", 200), planned_size("digits", 5), planned_size("my.csv", 5)
+        ((200, 2, 1), (1797, 64, 10), None)
+    """
+    key = name.strip().lower()
+    sizes = {"xor": (4, 2, 1), "digits": (1797, 64, 10), "spirals": (samples, 2, 3), "blobs": (samples, 2, 3)}
+    if key in sizes:
+        return sizes[key]
+    return (samples, 2, 1) if key in DATASETS else None
 
 
 def default_loss(k: int | None) -> str:
@@ -371,6 +320,7 @@ def _pictures(
     """loss.png, boundary.png (2-D data), neuron.svg and neuron-steps/ into ``out``: (written, notes)."""
     from nn.train import _prepare_targets, predict
 
+    from .dataset import sample_losses
     from .graph import GraphvizNotFoundError
     from .neuron import MAX_INPUTS, neuron_view
     from .plots import PlotDependencyError, decision_boundary, loss_curve
@@ -389,19 +339,10 @@ def _pictures(
         notes.append(f"skipped neuron.svg: a first-layer neuron has {model.nin} inputs, too many to draw")
         return written, notes
     # The sample with the largest loss (it still teaches the network something) and its busiest neuron.
-    from nn import losses as _losses
-
     t = _prepare_targets(y, loss, len(y), "train")
-    per_sample = []
     raw = predict(model, X)
-    for i in range(len(X)):
-        pred = raw[i].tolist() if raw.ndim == 2 else float(raw[i])
-        from autograd_core import Value
-
-        p = [Value(v) for v in pred] if isinstance(pred, list) else Value(pred)
-        target = t[i].tolist() if isinstance(t[i], np.ndarray) else float(t[i])
-        per_sample.append(float(_losses.get(loss)(p, target).data))
-    i = int(np.argmax(per_sample))
+    per_sample = sample_losses(loss, raw, t)  # every loss of nn.losses; None only for others
+    i = 0 if per_sample is None else int(np.argmax(per_sample))
     view = neuron_view(model, X[i], y[i], loss=loss)
     try:
         view.render(out / "neuron.svg")
@@ -463,12 +404,34 @@ def _train_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seed", type=int, default=0, help="seeds the data, the weights and the shuffles (default 0)")
     p.add_argument("--out", default=None, help="folder to write (default runs/DATA)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument(
+        "--task",
+        default="auto",
+        choices=("auto", "classification", "regression"),
+        help="what to learn (default: by --loss, else by the labels: whole numbers or text are classes)",
+    )
+    p.add_argument(
+        "--header", default="auto", choices=("auto", "yes", "no"), help="is a CSV file's first row a header (auto)"
+    )
+    p.add_argument(
+        "--max-memory",
+        type=_size,
+        default=None,
+        metavar="SIZE",
+        help="refuse a run estimated to need more (e.g. 2G; default 80%% of the memory available)",
+    )
 
 
-def _accuracy_line(model: Any, X: np.ndarray, y: np.ndarray, loss: str) -> dict[str, float]:
+def _accuracy_line(model: Any, X: np.ndarray, y: np.ndarray, loss: str, metrics: Any = "auto") -> dict[str, float]:
     from nn.train import evaluate
 
-    return evaluate(model, X, y, loss=loss)
+    return evaluate(model, X, y, loss=loss, metrics=metrics)
+
+
+def _metric_text(name: str, value: float) -> str:
+    if name == "accuracy":
+        return f"accuracy {value:.1%}"
+    return f"{'R²' if name == 'r2' else name} {value:.4g}"
 
 
 def cmd_train(args: argparse.Namespace) -> int:
@@ -480,6 +443,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         >>> main(["train", "--data", "xor", "--hidden", "4", "--epochs", "2", "--test-size", "0",
         ...       "--out", out, "--no-progress"])  # doctest: +ELLIPSIS
         data: xor (4 samples, 2 features, 2 classes); 4 train / 0 test
+        task: classification, 2 classes (auto: whole-number labels; ...)
         MLP: 2 -> 4 -> 1
         ...
         wrote ...model.json
@@ -492,22 +456,34 @@ def cmd_train(args: argparse.Namespace) -> int:
     from nn import activations as acts
     from nn import losses as _losses
     from nn.data import standardize, train_test_split
+    from nn.train import check_scale
 
+    from .dataset import MAX_PICTURE_CLASSES, check_memory, decide_task, estimate_memory
     from .plots import PlotDependencyError, gradient_norms
 
     hidden = parse_hidden(args.hidden)
     acts.canonical_name(args.activation)
-    X, y, about = load_data(args.data, args.samples, args.noise, args.seed)
-    labels = _class_labels(y)
-    k = len(labels[1]) if labels is not None else None
-    if labels is not None:
-        y = labels[0]
-    loss = _losses.canonical_name(default_loss(k) if args.loss == "auto" else args.loss)
+    loss_arg = "auto" if args.loss == "auto" else _losses.canonical_name(args.loss)
+    planned = planned_size(args.data, args.samples)
+    if planned is not None:  # before a generated data set is made
+        n, d, nout = planned
+        check_memory(estimate_memory(n, d, [*hidden, nout], args.batch_size), args.max_memory)
+    X, y, key, header_note = load_data(args.data, args.samples, args.noise, args.seed, args.header)
+    task = decide_task(y, loss_arg, args.task)
+    k = task.k
+    if task.codes is not None:
+        y = task.codes
+    loss = default_loss(k) if loss_arg == "auto" else loss_arg
     nout, out_act = _output_layer(loss, k)
+    check_memory(estimate_memory(len(X), X.shape[1], [*hidden, nout], args.batch_size), args.max_memory)
     if args.standardize:
         X, _, _ = standardize(X)
+    check_scale(X, "the features", key)
+    if k is None:
+        check_scale(y, "the targets", key)
+    about = f"{key} ({len(X)} samples, {X.shape[1]} features, {f'{k} classes' if k else 'regression'})"
     if args.test_size > 0 and len(X) >= 10:  # (xor's 4 points are all needed for training)
-        stratify = labels is not None and int(np.min(np.bincount(y))) >= 2
+        stratify = k is not None and int(np.min(np.bincount(y))) >= 2
         Xtr, Xte, ytr, yte = train_test_split(X, y, test_size=args.test_size, seed=args.seed, stratify=stratify)
     else:
         Xtr, Xte, ytr, yte = X, X[:0], y, y[:0]
@@ -515,6 +491,9 @@ def cmd_train(args: argparse.Namespace) -> int:
     model = MLP(X.shape[1], [*hidden, nout], activation=args.activation, output_activation=out_act, seed=args.seed)
     lr = args.lr if args.lr is not None else 0.01
     print(f"data: {about}; {len(Xtr)} train / {len(Xte)} test")
+    if header_note:
+        print(header_note)
+    print(task.describe())
     print(model.summary())
     batch = args.batch_size or "full"
     print(f"loss {loss}, optimizer {args.optimizer} (lr {lr:g}), {args.epochs} epochs, batch size {batch}")
@@ -535,17 +514,21 @@ def cmd_train(args: argparse.Namespace) -> int:
     )
     seconds = time.perf_counter() - start
     print(f"trained in {seconds:.2f} s: final training loss {history.loss[-1]:.4g}")
-    results = [("train", _accuracy_line(model, Xtr, ytr, loss))]
+    metrics = "auto" if k is not None else ("mse", "r2")
+    results = [("train", _accuracy_line(model, Xtr, ytr, loss, metrics))]
     if len(Xte):
-        results.append(("test", _accuracy_line(model, Xte, yte, loss)))
+        results.append(("test", _accuracy_line(model, Xte, yte, loss, metrics)))
     for name, r in results:
-        shown = ", ".join(f"accuracy {v:.1%}" if key == "accuracy" else f"{key} {v:.4g}" for key, v in r.items())
+        shown = ", ".join(_metric_text(m, v) for m, v in r.items())
         print(f"{name}: {shown}")
     model.save(out / "model.json")
     (out / "history.json").write_text(json.dumps(history.to_dict(), indent=1) + "\n", encoding="utf-8")
     written = [out / "model.json", out / "history.json"]
     title = f"training loss ({loss})"
-    pictures, notes = _pictures(out, model, history, Xtr, ytr, loss, log=False, title=title, classes=k is not None)
+    drawable = k is not None and k <= MAX_PICTURE_CLASSES
+    pictures, notes = _pictures(out, model, history, Xtr, ytr, loss, log=False, title=title, classes=drawable)
+    if k is not None and not drawable and X.shape[1] == 2:
+        notes.insert(0, f"skipped boundary.png: {k} classes are more than the {MAX_PICTURE_CLASSES} it can tell apart")
     try:
         gradient_norms(history, out / "gradients.png")  # fit records the norms every epoch
         pictures.insert(1, out / "gradients.png")
