@@ -37,6 +37,7 @@ import numpy as np
 
 from . import ops
 from .errors import ShapeError
+from .fused import MemberGroup
 from .graph import is_grad_enabled
 from .value import Value, _modes, apply
 
@@ -83,7 +84,7 @@ def patch_index(shape: tuple[int, int, int], kernel: Pair, stride: Pair = (1, 1)
     return index
 
 
-class DotPatches:
+class DotPatches(MemberGroup):
     """The shared state of one convolution's dot nodes: filters, im2col inputs, and the members
     seen by the backward pass in progress (the same protocol as ``fused.DotRows``)."""
 
@@ -135,18 +136,6 @@ class DotPatches:
     def inputs_of(self, node: Value) -> tuple[Any, ...]:
         """What the backward walk must visit for member ``node``: the layer's inputs, once."""
         return self.hub
-
-    def enlist(self, row: int, stamp: object) -> None:
-        """Note that member ``row`` takes part in the backward pass ``stamp``."""
-        if self.stamp is not stamp:
-            self.stamp, self.present, self.waiting = stamp, [], 0
-        self.present.append(row)
-        self.waiting += 1
-
-    def arrive(self) -> bool:
-        """One member's gradient is complete; True when it was the last one."""
-        self.waiting -= 1
-        return self.waiting == 0
 
     def backward(self, node: Value, accumulate: Any) -> None:
         """Distribute every pixel's gradient to the filters, biases and inputs at once."""

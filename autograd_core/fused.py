@@ -34,7 +34,28 @@ from .value import Value, _modes, apply
 ndarray = np.ndarray
 
 
-class DotRows:
+class MemberGroup:
+    """What every fused group does in a backward pass: count its members in, run once when the last arrives.
+
+    A subclass keeps ``present`` (the member rows seen), ``stamp`` (the pass) and ``waiting``.
+    """
+
+    __slots__ = ()
+
+    def enlist(self, row: int, stamp: object) -> None:
+        """Note that member ``row`` takes part in the backward pass ``stamp``."""
+        if self.stamp is not stamp:
+            self.stamp, self.present, self.waiting = stamp, [], 0
+        self.present.append(row)
+        self.waiting += 1
+
+    def arrive(self) -> bool:
+        """One member's gradient is complete; True when it was the last one."""
+        self.waiting -= 1
+        return self.waiting == 0
+
+
+class DotRows(MemberGroup):
     """The shared state of one layer's dot nodes: weights, stacked inputs, and the members seen
     by the backward pass in progress."""
 
@@ -54,18 +75,6 @@ class DotRows:
     def inputs_of(self, node: Value) -> tuple[Any, ...]:
         """The arguments of member ``node`` that the backward walk must visit."""
         return node._args[self.n + 1 :] if self.leaf_params else node._args
-
-    def enlist(self, row: int, stamp: object) -> None:
-        """Note that member ``row`` takes part in the backward pass ``stamp``."""
-        if self.stamp is not stamp:
-            self.stamp, self.present, self.waiting = stamp, [], 0
-        self.present.append(row)
-        self.waiting += 1
-
-    def arrive(self) -> bool:
-        """One member's gradient is complete; True when it was the last one."""
-        self.waiting -= 1
-        return self.waiting == 0
 
     def backward(self, node: Value, accumulate: Any) -> None:
         """Distribute the members' gradients G to weights, biases and inputs in three products."""
