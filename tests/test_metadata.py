@@ -10,7 +10,7 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent
 def test_version_has_one_source_of_truth():
     text = (ROOT / "pyproject.toml").read_text()
     assert 'dynamic = ["version"]' in text
-    assert "\nversion = \"" not in text  # no second, hand-kept version in [project]
+    assert '\nversion = "' not in text  # no second, hand-kept version in [project]
     assert 'version = {attr = "autograd_core.__version__"}' in text
     assert autograd_core.__version__.count(".") == 2
 
