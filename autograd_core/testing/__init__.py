@@ -4,6 +4,7 @@ Needs hypothesis (``pip install 'autograd-core[testing]'``); nothing else in aut
 imports it.
 
 - ``expressions``, ``networks``, ``batches``, ``targets``: hypothesis strategies.
+- ``check_backprop(fn)``: a hand-written backprop in the tutorials' notation against the engine.
 - ``check_op(op)``: a ``define_op`` op's first and second derivatives against finite differences.
 - ``assert_grads_close(f, *args)``: any function of Values against central differences.
 - ``engine_gradients(Ws, bs, activations, X, Y, loss)``: the engine's (loss, dWs, dbs).
@@ -23,6 +24,7 @@ except ImportError as err:  # the optional extra is missing
         "autograd_core.testing needs hypothesis, which is optional: pip install 'autograd-core[testing]'"
     ) from err
 
+from .backprop import check_backprop
 from .gradients import assert_grads_close, check_op
 from .network import LOSSES, Network, engine_gradients
 from .strategies import Expression, batches, expressions, networks, targets
@@ -33,6 +35,7 @@ __all__ = [
     "Network",
     "assert_grads_close",
     "batches",
+    "check_backprop",
     "check_op",
     "engine_gradients",
     "expressions",

@@ -223,27 +223,49 @@ def engine_gradients(
     return float(J.data), dWs, dbs
 
 
+def forward_numpy(
+    Ws: Sequence[Any], bs: Sequence[Any], activations: Sequence[str], X: Any
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    """The forward in NumPy: one ``(Z_l, A_l)`` per layer (to screen cases before the engine runs).
+
+    Example:
+        >>> [(Z.tolist(), A.tolist()) for Z, A in forward_numpy([np.array([[2.0]])], [np.zeros((1, 1))], ["relu"],
+        ...                                                  np.array([[-1.0, 1.0]]))]
+        [([[-2.0, 2.0]], [[0.0, 2.0]])]
+    """
+    A = np.asarray(X, dtype=np.float64)
+    layers = []
+    for W, b, name in zip(Ws, bs, activations):
+        Z = np.asarray(W, dtype=np.float64) @ A + np.asarray(b, dtype=np.float64).reshape(-1, 1)
+        with np.errstate(over="ignore"):
+            if name == "sigmoid":
+                A = 1.0 / (1.0 + np.exp(-Z))
+            elif name == "tanh":
+                A = np.tanh(Z)
+            elif name == "relu":
+                A = np.maximum(Z, 0.0)
+            elif name == "leaky_relu":
+                A = np.where(Z > 0, Z, LEAKY_SLOPE * Z)
+            elif name == "softplus":
+                A = np.logaddexp(0.0, Z)
+            elif name == "softmax":
+                e = np.exp(Z - Z.max(axis=0, keepdims=True))
+                A = e / e.sum(axis=0, keepdims=True)
+            else:
+                A = Z
+        layers.append((Z, A))
+    return layers
+
+
 def kink_distance(Ws: Sequence[Any], bs: Sequence[Any], activations: Sequence[str], X: Any) -> float:
     """The smallest |Z| over the layers whose activation has a kink at 0 (inf if none).
 
     Where it is 0 the derivative is a convention (relu′(0) = 0 here, as PyTorch), not a fact.
+
+    Example:
+        >>> kink_distance([np.array([[1.0]])], [np.array([[0.5]])], ["relu"], np.array([[-1.0, 2.0]]))
+        0.5
     """
-    A = np.asarray(X, dtype=np.float64)
-    smallest = np.inf
-    for W, b, name in zip(Ws, bs, activations):
-        Z = np.asarray(W) @ A + np.asarray(b, dtype=np.float64).reshape(-1, 1)
-        if name in KINKED:
-            smallest = min(smallest, float(np.min(np.abs(Z))))
-        if name == "sigmoid":
-            A = 1.0 / (1.0 + np.exp(-Z))
-        elif name == "tanh":
-            A = np.tanh(Z)
-        elif name == "relu":
-            A = np.maximum(Z, 0.0)
-        elif name == "leaky_relu":
-            A = np.where(Z > 0, Z, LEAKY_SLOPE * Z)
-        elif name == "softplus":
-            A = np.logaddexp(0.0, Z)
-        else:  # linear; softmax is only on the output, after which nothing is read
-            A = Z
-    return smallest
+    layers = forward_numpy(Ws, bs, activations, X)
+    dists = [float(np.min(np.abs(Z))) for (Z, _), name in zip(layers, activations) if name in KINKED]
+    return min(dists, default=float("inf"))
