@@ -30,7 +30,7 @@ def _inputs(values: Iterable[Any], what: str) -> list[Any]:
     """Values stay Values, numbers and arrays become constants; lanes must agree."""
     values = values if type(values) is list else list(values)
     if set(map(type, values)) <= _NODES:  # the common case, checked at C speed
-        datas = [v.data for v in values]
+        datas = [v._data for v in values]
         kinds = set(map(type, datas))
         if kinds == {float} or (kinds == {ndarray} and len(set([d.shape for d in datas])) == 1):
             return values
@@ -38,7 +38,7 @@ def _inputs(values: Iterable[Any], what: str) -> list[Any]:
     lanes = None
     for v in values:  # one pass: this runs for every neuron of every forward
         if isinstance(v, Value):
-            d = v.data
+            d = v._data
         elif type(v) is float:
             d = v
         else:

@@ -130,7 +130,7 @@ class DotPatches(MemberGroup):
         self.hub: tuple[Value, ...] = ()
         if inputs:
             hub = Value.__new__(Value)
-            hub.data, hub._grad, hub._fn, hub._args, hub.label, hub._group = 0.0, None, ops.SUM, inputs, "", None
+            hub._data, hub._grad, hub._fn, hub._args, hub.label, hub._group = 0.0, None, ops.SUM, inputs, "", None
             self.hub = (hub,)
 
     def inputs_of(self, node: Value) -> tuple[Any, ...]:
@@ -203,10 +203,10 @@ def dot_patches(
     inside = [np.flatnonzero(index[:, p] < n) for p in range(P)]
     take_w = [_getter(ks) for ks in inside]
     take_x = [_getter(index[ks, p]) for p, ks in enumerate(inside)]
-    datas = [x.data if type(x) is Value else x for x in xs]
+    datas = [x._data if type(x) is Value else x for x in xs]
     laned = bool(xs) and all(type(d) is ndarray for d in datas) and len({d.shape for d in datas}) == 1
-    params_are_leaves = all(not p._args and type(p.data) is float for row in filters for p in row) and all(
-        not b._args and type(b.data) is float for b in biases
+    params_are_leaves = all(not p._args and type(p._data) is float for row in filters for p in row) and all(
+        not b._args and type(b._data) is float for b in biases
     )
     if not laned or not params_are_leaves or _modes()[1]:
         return [
@@ -214,8 +214,8 @@ def dot_patches(
         ]
     X = np.vstack([np.stack(datas), np.zeros((1, datas[0].shape[0]))])  # the last row: the padding
     cols = X[index]  # (K, P, lanes)
-    W = np.array([[p.data for p in row] for row in filters], dtype=np.float64)
-    b = np.array([p.data for p in biases], dtype=np.float64)
+    W = np.array([[p._data for p in row] for row in filters], dtype=np.float64)
+    b = np.array([p._data for p in biases], dtype=np.float64)
     lanes = X.shape[1]
     Z = (W @ cols.reshape(K, P * lanes)).reshape(len(filters), P, lanes) + b[:, None, None]
     recording = is_grad_enabled()
@@ -226,7 +226,7 @@ def dot_patches(
     for f, (w, bias) in enumerate(zip(filters, biases)):
         for p in range(P):
             node = Value.__new__(Value)
-            node.data = Z[f, p]
+            node._data = Z[f, p]
             node._grad = None
             node.label = ""
             if group is None:  # no_grad: plain leaves

@@ -61,7 +61,7 @@ class UserOp:
             raise OperandTypeError(f"{self.name}() takes {self.arity} input{s}, got {len(args)}")
         what = f"{self.name}()"
         items = [a if isinstance(a, Value) else as_data(a, what) for a in args]
-        lanes = {d.shape[0] for d in (a.data if isinstance(a, Value) else a for a in items) if type(d) is ndarray}
+        lanes = {d.shape[0] for d in (a._data if isinstance(a, Value) else a for a in items) if type(d) is ndarray}
         if len(lanes) > 1:
             shown = " and ".join(f"{n} lanes" for n in sorted(lanes))
             raise ShapeError(f"{what}: lanes do not match, got {shown}")

@@ -14,13 +14,14 @@ Example:
 from __future__ import annotations
 
 import functools
+import math
 import numbers
 from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 
-from .errors import GradcheckError, OperandTypeError, ShapeError
+from .errors import DomainError, GradcheckError, OperandTypeError, ShapeError
 from .graph import enable_grad, no_grad
 from .value import Value, as_data
 
@@ -42,7 +43,7 @@ def _leaves(args: Sequence[Any], nums: tuple[int, ...]) -> tuple[list[Any], list
     call = list(args)
     for i, arg in enumerate(args):
         if i in nums or isinstance(arg, (Value, numbers.Real, np.ndarray)):
-            data = arg.data if isinstance(arg, Value) else as_data(arg, f"argument {i}")
+            data = arg._data if isinstance(arg, Value) else as_data(arg, f"argument {i}")
             call[i] = Value(data, label=f"arg{i}")
     return call, [call[i] for i in nums]
 
@@ -59,15 +60,15 @@ def _recording(run: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _scalar(out: Any, what: str) -> Any:
-    if isinstance(out, Value) and type(out.data) is ndarray:
-        raise ShapeError(f"{what}: the function returned {out.data.shape[0]} lanes; reduce with .sum() or .mean()")
+    if isinstance(out, Value) and type(out._data) is ndarray:
+        raise ShapeError(f"{what}: the function returned {out._data.shape[0]} lanes; reduce with .sum() or .mean()")
     return out
 
 
 def _shape(leaf: Value, g: Any) -> Any:
     if g is None:
-        return np.zeros(leaf.data.shape) if type(leaf.data) is ndarray else 0.0
-    return g.data if isinstance(g, Value) else g
+        return np.zeros(leaf._data.shape) if type(leaf._data) is ndarray else 0.0
+    return g._data if isinstance(g, Value) else g
 
 
 def _pack(values: list[Any], argnums: Argnums, kind: type = tuple) -> Any:
@@ -89,7 +90,7 @@ def value_and_grad(f: Callable[..., Any], argnums: Argnums = 0) -> Callable[...,
         if not isinstance(out, Value):
             return float(out), _pack([_shape(leaf, None) for leaf in leaves], argnums)
         out.backward()
-        return out.data, _pack([_shape(leaf, leaf._grad) for leaf in leaves], argnums)
+        return out._data, _pack([_shape(leaf, leaf._grad) for leaf in leaves], argnums)
 
     return run
 
@@ -150,7 +151,7 @@ def hessian(f: Callable[..., Any], argnums: Argnums = 0) -> Callable[..., Any]:
     def run(*args: Any) -> Any:
         call, leaves = _leaves(args, _argnums(argnums, len(args)))
         for leaf in leaves:
-            if type(leaf.data) is ndarray:
+            if type(leaf._data) is ndarray:
                 raise ShapeError("hessian: arguments must be scalars, not lanes")
         out = _scalar(f(*call), "hessian")
         if not isinstance(out, Value):
@@ -173,19 +174,26 @@ def hessian(f: Callable[..., Any], argnums: Argnums = 0) -> Callable[..., Any]:
 def _evaluate(f: Callable[..., Any], args: Sequence[Any]) -> float:
     with no_grad():
         out = _scalar(f(*[Value(a) for a in args]), "numerical_grad")
-    return float(out.data if isinstance(out, Value) else out)
+    return float(out._data if isinstance(out, Value) else out)
 
 
 def numerical_grad(f: Callable[..., Any], *args: Any, eps: float = 1e-6) -> list[Any]:
     """Central finite differences (f(x + eps) - f(x - eps)) / 2 eps for every argument.
 
-    Arguments may be numbers or 1-D arrays (each lane is nudged in turn).
+    Arguments may be numbers or 1-D arrays (each lane is nudged in turn). ``eps`` must be a
+    finite number > 0 (``DomainError`` otherwise, ``OperandTypeError`` for a non-number) and
+    large enough for every argument: when float64 rounds x + eps and x - eps so that they are
+    more than 1% away from 2 eps apart, the quotient would be noise, and ``DomainError`` says
+    the smallest eps that works.
 
     Example:
         >>> [round(d, 6) for d in numerical_grad(lambda x, y: x * y, 3.0, 4.0)]
         [4.0, 3.0]
     """
+    eps = _check_eps(eps)
     values = [as_data(a, f"argument {i}") for i, a in enumerate(args)]
+    for i, v in enumerate(values):
+        _check_step(v, eps, i)
     grads: list[Any] = []
     for i, v in enumerate(values):
         if type(v) is ndarray:
@@ -201,10 +209,37 @@ def numerical_grad(f: Callable[..., Any], *args: Any, eps: float = 1e-6) -> list
     return grads
 
 
+def _check_eps(eps: Any) -> float:
+    if isinstance(eps, (bool, np.bool_)) or not isinstance(eps, numbers.Real):
+        raise OperandTypeError(f"numerical_grad: eps must be a number, got {type(eps).__name__}")
+    eps = float(eps)
+    if not (math.isfinite(eps) and eps > 0):
+        raise DomainError(f"numerical_grad: eps must be a finite number > 0, got {eps!r}")
+    return eps
+
+
+def _check_step(v: Any, eps: float, i: int) -> None:
+    """Refuse an eps that float64 cannot add to ``v`` faithfully (the step would be rounding noise)."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        step = (v + eps) - (v - eps)
+        bad = ~(np.abs(step - 2 * eps) <= 0.01 * 2 * eps)
+    if np.any(bad):
+        x = float(v[np.flatnonzero(bad)[0]]) if type(v) is ndarray else float(v)
+        where = f"argument {i}" + (f", lane {int(np.flatnonzero(bad)[0])}" if type(v) is ndarray else "")
+        if not math.isfinite(x):
+            raise DomainError(f"numerical_grad: {where} is {x}; finite differences need finite arguments")
+        need = 100 * float(np.spacing(abs(x)))
+        raise DomainError(
+            f"numerical_grad: eps={eps:g} is too small for {where} = {x:g}: float64 rounds x +/- eps, "
+            f"so the difference would be noise; use eps >= {need:.2g}"
+        )
+
+
 def _difference(f: Callable[..., Any], values: list[Any], i: int, up: Any, down: Any, eps: float) -> float:
     f_up = _evaluate(f, [*values[:i], up, *values[i + 1 :]])
     f_down = _evaluate(f, [*values[:i], down, *values[i + 1 :]])
-    return (f_up - f_down) / (2 * eps)
+    step = float(np.sum(up - down)) if type(up) is ndarray else up - down  # 2 eps as float64 rounded it
+    return (f_up - f_down) / step
 
 
 def gradcheck(

@@ -115,13 +115,13 @@ def _matrix_product(
 ) -> Any:
     """(W, X, Z = W X + b) when every weight and bias is a float and every input has lanes, else None."""
     try:
-        X = np.stack([x.data if isinstance(x, Value) else x for x in xs])
+        X = np.stack([x._data if isinstance(x, Value) else x for x in xs])
         if block is not None:  # a copy: backward needs the weights of this forward pass
             n = block.shape[1] - 1
             W, b = block[:, :n].copy(), block[:, n].copy()
         else:
-            W = np.array([[p.data for p in w] for w in rows], dtype=np.float64)
-            b = np.array([p.data for p in biases], dtype=np.float64)
+            W = np.array([[p._data for p in w] for w in rows], dtype=np.float64)
+            b = np.array([p._data for p in biases], dtype=np.float64)
     except (ValueError, TypeError):  # a scalar input among lanes, or a laned weight: no matrix here
         return None
     if X.ndim != 2 or W.ndim != 2 or b.ndim != 1:
@@ -171,7 +171,7 @@ def dot_rows(
         group = DotRows(W, X, n, leaf_params)
     for j, (w, b) in enumerate(zip(rows, biases)):
         node = Value.__new__(Value)
-        node.data = Z[j]
+        node._data = Z[j]
         node._grad = None
         node._fn = ops.DOT
         node._args = (*w, b, *items, 1.0)

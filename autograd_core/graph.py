@@ -73,9 +73,9 @@ def backward(root: Value, grad: Any = None, create_graph: bool = False) -> None:
         6.0
     """
     if grad is None:
-        if type(root.data) is ndarray:
+        if type(root._data) is ndarray:
             raise ShapeError(
-                f"backward() on a Value with {root.data.shape[0]} lanes needs grad=...; "
+                f"backward() on a Value with {root._data.shape[0]} lanes needs grad=...; "
                 "reduce it to a scalar first with .sum() or .mean()"
             )
         grad = 1.0
@@ -84,9 +84,9 @@ def backward(root: Value, grad: Any = None, create_graph: bool = False) -> None:
             grad = as_data(grad, "backward(grad=...)")
             if type(grad) is ndarray:
                 grad = grad.copy()  # the caller's array stays the caller's
-        shape = np.shape(grad.data if isinstance(grad, Value) else grad)
-        if shape != np.shape(root.data):
-            raise ShapeError(f"backward(grad=...) has shape {shape}, the Value has shape {np.shape(root.data)}")
+        shape = np.shape(grad._data if isinstance(grad, Value) else grad)
+        if shape != np.shape(root._data):
+            raise ShapeError(f"backward(grad=...) has shape {shape}, the Value has shape {np.shape(root._data)}")
     if create_graph and not isinstance(grad, Value):
         grad = Value(grad)
 
@@ -127,12 +127,12 @@ def _run(order: list[Value], create_graph: bool) -> None:
                     continue
                 # one input keeps its shape (no lane sums to do); two floats give a float
                 if node._fn.rules is not None and not create_graph and (len(args) == 1 or type(g) is float):
-                    _propagate_scalar(node._fn.rules, args, g, node.data)
+                    _propagate_scalar(node._fn.rules, args, g, node._data)
                 else:
                     _propagate(node, args, g, create_graph)
             except (ZeroDivisionError, OverflowError, FloatingPointError, DomainError) as err:
                 bad = _bad_lanes(node, args, g)
-                inputs = ", ".join(describe(a.data if isinstance(a, Value) else a, bad) for a in args)
+                inputs = ", ".join(describe(a._data if isinstance(a, Value) else a, bad) for a in args)
                 raise DomainError(
                     f"{node.op}: the derivative is not finite at input {inputs} ({err}); op chain: {_op_chain(node)}"
                 ) from None
@@ -156,14 +156,14 @@ def _propagate_scalar(rules: tuple[Any, ...], args: tuple[Any, ...], g: float, o
     """``_propagate`` without lane sums: one-input ops, and two-input ops on floats (the hot path)."""
     if len(args) == 1:
         (a,) = args
-        share = rules[0](g, out, a.data)
+        share = rules[0](g, out, a._data)
         prev = a._grad
         a._grad = share if prev is None else prev + share
         return
     a, b = args
     a_is_node, b_is_node = isinstance(a, Value), isinstance(b, Value)
-    x = a.data if a_is_node else a
-    y = b.data if b_is_node else b
+    x = a._data if a_is_node else a
+    y = b._data if b_is_node else b
     if a_is_node:
         share = rules[0](g, out, x, y)
         prev = a._grad
@@ -180,8 +180,8 @@ def _propagate(node: Value, args: tuple[Any, ...], g: Any, create_graph: bool) -
     if create_graph:
         inputs, out = args, node
     else:
-        inputs, out = [a.data if isinstance(a, Value) else a for a in args], node.data
-    laned = type(node.data) is ndarray
+        inputs, out = [a._data if isinstance(a, Value) else a for a in args], node._data
+    laned = type(node._data) is ndarray
     for a, share in zip(args, _local_shares(fn, args, g, out, inputs)):
         if not isinstance(a, Value):
             continue
@@ -213,12 +213,12 @@ def local_shares(node: Value, g: Any) -> list[tuple[Value, Any]]:
     args = node._args
     if not args:
         return []
-    inputs = [a.data if isinstance(a, Value) else a for a in args]
-    laned = type(node.data) is ndarray
+    inputs = [a._data if isinstance(a, Value) else a for a in args]
+    laned = type(node._data) is ndarray
     out = []
-    for a, share in zip(args, _local_shares(node._fn, args, g, node.data, inputs)):
+    for a, share in zip(args, _local_shares(node._fn, args, g, node._data, inputs)):
         if isinstance(a, Value):
-            if laned and type(a.data) is not ndarray:
+            if laned and type(a._data) is not ndarray:
                 share = float(np.sum(share))
             out.append((a, share))
     return out
@@ -226,23 +226,23 @@ def local_shares(node: Value, g: Any) -> list[tuple[Value, Any]]:
 
 def _bad_lanes(node: Value, args: tuple[Any, ...], g: Any) -> Any:
     """For an error message: the lanes where ``node``'s local derivatives are not finite (None for scalars)."""
-    if type(node.data) is not ndarray:
+    if type(node._data) is not ndarray:
         return None
-    g = g.data if isinstance(g, Value) else g
-    inputs = [a.data if isinstance(a, Value) else a for a in args]
+    g = g._data if isinstance(g, Value) else g
+    inputs = [a._data if isinstance(a, Value) else a for a in args]
     try:
         with np.errstate(all="ignore"):
-            shares = _local_shares(node._fn, args, g, node.data, inputs)
+            shares = _local_shares(node._fn, args, g, node._data, inputs)
             return ~np.isfinite(sum(np.abs(share) for share in shares if share is not None))
     except Exception:  # only a message detail: never hide the real error behind another
         return None
 
 
 def _accumulate(a: Value, share: Any, laned: bool) -> None:
-    if laned and type(a.data) is not ndarray:  # a float feeding lanes gets the lane sum
+    if laned and type(a._data) is not ndarray:  # a float feeding lanes gets the lane sum
         if type(share) is ndarray:
             share = float(share.sum())
-        elif isinstance(share, Value) and type(share.data) is ndarray:
+        elif isinstance(share, Value) and type(share._data) is ndarray:
             share = share.sum()
     prev = a._grad
     a._grad = share if prev is None else prev + share
@@ -251,7 +251,7 @@ def _accumulate(a: Value, share: Any, laned: bool) -> None:
 def _check_grads(node: Value, args: tuple[Any, ...]) -> None:
     for a in args:
         if isinstance(a, Value) and a._grad is not None:
-            g = a._grad.data if isinstance(a._grad, Value) else a._grad
+            g = a._grad._data if isinstance(a._grad, Value) else a._grad
             if not np.all(np.isfinite(g)):
                 raise AnomalyError(
                     f"detect_anomaly: backward through {node.op} gave a gradient of "
@@ -295,7 +295,7 @@ def grads_array(values: Iterable[Value]) -> ndarray:
     try:
         out = np.array(raw, dtype=np.float64)
     except (TypeError, ValueError):  # create_graph left Values (or lanes and scalars are mixed)
-        out = np.array([g.data if isinstance(g, Value) else g for g in raw], dtype=object)
+        out = np.array([g._data if isinstance(g, Value) else g for g in raw], dtype=object)
         if any(type(g) is ndarray for g in out):
             out = np.zeros((0, 0))
         out = out.astype(np.float64)
@@ -419,7 +419,7 @@ def graph_stats(root: Value) -> GraphStats:
             ops[node.op] += 1
         else:
             leaves += 1
-            parameters += type(node.data) is not ndarray
-        if type(node.data) is ndarray:
-            lanes = max(lanes or 0, node.data.shape[0])
+            parameters += type(node._data) is not ndarray
+        if type(node._data) is ndarray:
+            lanes = max(lanes or 0, node._data.shape[0])
     return GraphStats(len(order), edges, depth[root], leaves, parameters, lanes, ops)

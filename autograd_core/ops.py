@@ -66,7 +66,7 @@ class Op:
 
 def data_of(x: Any) -> Any:
     """The raw float or array behind a Value, or ``x`` itself when it is raw already."""
-    return x if type(x) is float or type(x) is ndarray else x.data
+    return x if type(x) is float or type(x) is ndarray else x._data
 
 
 def _step(x: Any) -> Any:

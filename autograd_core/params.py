@@ -155,6 +155,8 @@ class Parameter(Value):
                 )
         self._buf._d[self._i] = value
 
+    _data = data  # the engine reads ``_data``: for a Parameter it is the buffer slot, as ``data``
+
     @property
     def grad(self) -> Any:
         """The gradient: slot ``i`` of the gradient buffer (a Value after create_graph)."""
@@ -181,7 +183,7 @@ class Parameter(Value):
     def _mirror(self, g: Value) -> None:
         """A Value gradient stays in the slot; the buffer holds its number."""
         self._buf.value_grads = True
-        d = g.data
+        d = g._data
         self._buf._g[self._i] = d if type(d) is float else math.nan
 
     def __reduce__(self) -> Any:
@@ -241,7 +243,7 @@ def pack(params: Sequence[Parameter | Value]) -> ParamBuffer:
         if type(p) is not Parameter:
             raise OperandTypeError(f"pack(): every parameter must be a Parameter, got {type(p).__name__}")
     buf = ParamBuffer.__new__(ParamBuffer)
-    buf._data = np.array([p.data for p in params], dtype=np.float64).reshape(-1)
+    buf._data = np.array([p._data for p in params], dtype=np.float64).reshape(-1)
     buf._grad = np.array([p.grad if type(p.grad) is float else 0.0 for p in params], dtype=np.float64).reshape(-1)
     buf._d = memoryview(buf._data)
     buf._g = memoryview(buf._grad)
@@ -348,7 +350,7 @@ class ParamList(list):
             out[positions] = getattr(buf, which)[sel]
         for pos in plan.loose:
             v = self[pos]
-            out[pos] = _scalar(v.data if which == "data" else _number_of(v.grad), v)
+            out[pos] = _scalar(v._data if which == "data" else _number_of(v.grad), v)
         return out
 
     def values(self) -> ndarray:
@@ -422,7 +424,7 @@ def _whole(sel: Any, n: int) -> bool:
 
 
 def _number_of(g: Any) -> Any:
-    return g.data if isinstance(g, Value) else g
+    return g._data if isinstance(g, Value) else g
 
 
 def _scalar(x: Any, p: Value) -> float:
@@ -466,7 +468,7 @@ class SquaresOf:
             buf._grad[sel] += twice * values
         for pos in self.plan.loose:
             p = node._args[pos]
-            accumulate(p, twice * p.data, False)
+            accumulate(p, twice * p._data, False)
 
 
 def sum_squares_of(params: ParamList) -> Value:
@@ -486,7 +488,7 @@ def sum_squares_of(params: ParamList) -> Value:
         d = _scalar(params[pos].data, params[pos])
         total += d * d
     node = Value.__new__(Value)
-    node.data = total
+    node._data = total
     node._grad = None
     node.label = ""
     if _modes()[0] and plan.n:

@@ -102,15 +102,15 @@ def apply(op: ops.Op, *args: Any) -> Value:
     try:
         if len(args) == 2:  # most ops: spelled out, no list to build (the op costs less)
             a, b = args
-            out = op.forward(a.data if isinstance(a, Value) else a, b.data if isinstance(b, Value) else b)
+            out = op.forward(a._data if isinstance(a, Value) else a, b._data if isinstance(b, Value) else b)
         elif len(args) == 1:
-            out = op.forward(args[0].data if isinstance(args[0], Value) else args[0])
+            out = op.forward(args[0]._data if isinstance(args[0], Value) else args[0])
         else:
-            out = op.forward(*[a.data if isinstance(a, Value) else a for a in args])
+            out = op.forward(*[a._data if isinstance(a, Value) else a for a in args])
     except DomainError as err:
         raise DomainError(f"{err}{_where(args)}") from None
     node = Value.__new__(Value)
-    node.data = out
+    node._data = out
     node._grad = None
     grad_enabled, anomaly = _modes()
     if grad_enabled:
@@ -122,7 +122,7 @@ def apply(op: ops.Op, *args: Any) -> Value:
     node.label = ""
     node._group = None
     if anomaly:
-        _check_anomaly(node, [a.data if isinstance(a, Value) else a for a in args])
+        _check_anomaly(node, [a._data if isinstance(a, Value) else a for a in args])
     return node
 
 
@@ -136,12 +136,12 @@ def _op_chain(node: Value, limit: int = 8) -> str:
 
 
 def _check_anomaly(node: Value, datas: list[Any]) -> None:
-    if np.all(np.isfinite(node.data)):
+    if np.all(np.isfinite(node._data)):
         return
     culprit = (
         "inputs were already non-finite" if not all(np.all(np.isfinite(d)) for d in datas) else "from finite inputs"
     )
-    bad = ops.describe(node.data, ~np.isfinite(node.data))
+    bad = ops.describe(node._data, ~np.isfinite(node._data))
     raise AnomalyError(f"detect_anomaly: {node.op} produced {bad} ({culprit}); op chain: {_op_chain(node)}")
 
 
@@ -164,11 +164,12 @@ class Value:
     """
 
     # _group: (DotRows, row) for the dot nodes of a fused layer (autograd_core.fused), else None
-    __slots__ = ("_args", "_fn", "_grad", "_group", "data", "label")
+    # _data: the slot behind the checked ``data`` property; the engine reads and writes it directly
+    __slots__ = ("_args", "_data", "_fn", "_grad", "_group", "label")
     __array_ufunc__ = None  # `ndarray * Value` must reach Value.__rmul__, not NumPy broadcasting
 
     def __init__(self, data: Any, label: str = "") -> None:
-        self.data = as_data(data)
+        self._data = as_data(data)
         self._grad = None
         self._fn = None
         self._args = ()
@@ -176,6 +177,23 @@ class Value:
         self._group = None
 
     # --- attributes ---------------------------------------------------------------------
+
+    @property
+    def data(self) -> Any:
+        """The node's value: a float, or a 1-D float64 array with one lane per sample.
+
+        Assigning checks the value as the constructor does, so ``x.data = "abc"`` raises
+        ``OperandTypeError`` (a TypeError) at once; an int is stored as a float.
+
+        Example:
+            >>> v = Value(1.0); v.data = 2; v.data
+            2.0
+        """
+        return self._data
+
+    @data.setter
+    def data(self, value: Any) -> None:
+        self._data = value if type(value) is float else as_data(value, "Value.data")
 
     @property
     def grad(self) -> Any:
@@ -187,7 +205,7 @@ class Value:
         """
         g = self._grad
         if g is None:
-            return np.zeros(self.data.shape) if type(self.data) is ndarray else 0.0
+            return np.zeros(self._data.shape) if type(self._data) is ndarray else 0.0
         return g
 
     @grad.setter
@@ -198,8 +216,8 @@ class Value:
             self._grad = value
         else:
             value = as_data(value, "grad")
-            if np.shape(value) != np.shape(self.data) and not (type(value) is float and value == 0.0):
-                raise ShapeError(f"grad must have the shape of data {np.shape(self.data)}, got {np.shape(value)}")
+            if np.shape(value) != np.shape(self._data) and not (type(value) is float and value == 0.0):
+                raise ShapeError(f"grad must have the shape of data {np.shape(self._data)}, got {np.shape(value)}")
             self._grad = None if type(value) is float and value == 0.0 else value
 
     @property
@@ -260,10 +278,10 @@ class Value:
             >>> Value([1.0, 2.0, 3.0]).lanes, Value(1.0).lanes
             (3, None)
         """
-        return self.data.shape[0] if type(self.data) is ndarray else None
+        return self._data.shape[0] if type(self._data) is ndarray else None
 
     def __repr__(self) -> str:
-        parts = [f"data={_short(self.data)}", f"grad={_short(self.grad)}"]
+        parts = [f"data={_short(self._data)}", f"grad={_short(self.grad)}"]
         if self._fn is not None:
             parts.append(f"op={self.op!r}")
         if self.label:
@@ -271,11 +289,11 @@ class Value:
         return f"Value({', '.join(parts)})"
 
     def __float__(self) -> float:
-        if type(self.data) is ndarray:
+        if type(self._data) is ndarray:
             raise ShapeError(
-                f"float() of a Value with {self.data.shape[0]} lanes; reduce it with .sum() or .mean() first"
+                f"float() of a Value with {self._data.shape[0]} lanes; reduce it with .sum() or .mean() first"
             )
-        return self.data
+        return self._data
 
     # --- arithmetic ---------------------------------------------------------------------
 
@@ -306,7 +324,7 @@ class Value:
     def __pow__(self, other: Any) -> Value:
         other = _operand(other, "**", self)
         if isinstance(other, Value):
-            _check_positive_base(self.data, self)
+            _check_positive_base(self._data, self)
         return apply(ops.POW, self, other)
 
     def __rpow__(self, other: Any) -> Value:
@@ -326,16 +344,16 @@ class Value:
     # --- comparisons (on data; equality and hash stay identity-based) --------------------
 
     def __lt__(self, other: Any) -> Any:
-        return _truth(self.data < _compare_data(other))
+        return _truth(self._data < _compare_data(other))
 
     def __le__(self, other: Any) -> Any:
-        return _truth(self.data <= _compare_data(other))
+        return _truth(self._data <= _compare_data(other))
 
     def __gt__(self, other: Any) -> Any:
-        return _truth(self.data > _compare_data(other))
+        return _truth(self._data > _compare_data(other))
 
     def __ge__(self, other: Any) -> Any:
-        return _truth(self.data >= _compare_data(other))
+        return _truth(self._data >= _compare_data(other))
 
     __eq__ = object.__eq__
     __hash__ = object.__hash__
@@ -492,7 +510,7 @@ class Value:
             >>> (Value(2.0) * 3).detach().is_leaf
             True
         """
-        return Value(self.data, self.label)
+        return Value(self._data, self.label)
 
 
 def _short(x: Any) -> str:
@@ -508,15 +526,15 @@ def _short(x: Any) -> str:
 def _operand(other: Any, op: str, me: Value) -> Any:
     """Check and convert the other operand of a binary op; lanes must match in length."""
     if isinstance(other, Value):
-        odata = other.data
+        odata = other._data
     elif type(other) is float:
         return other
     else:
         if type(other) is str or not isinstance(other, (numbers.Real, np.ndarray)):
             raise OperandTypeError(f"{op}: unsupported operand type {type(other).__name__}; {_ACCEPTED}")
         other = odata = as_data(other, op)
-    if type(odata) is ndarray and type(me.data) is ndarray and odata.shape != me.data.shape:
-        raise ShapeError(f"{op}: lanes do not match, {me.data.shape[0]} lanes and {odata.shape[0]} lanes")
+    if type(odata) is ndarray and type(me._data) is ndarray and odata.shape != me._data.shape:
+        raise ShapeError(f"{op}: lanes do not match, {me._data.shape[0]} lanes and {odata.shape[0]} lanes")
     return other
 
 
@@ -527,7 +545,7 @@ def _truth(result: Any) -> Any:
 
 def _compare_data(other: Any) -> Any:
     if isinstance(other, Value):
-        return other.data
+        return other._data
     if isinstance(other, (numbers.Real, np.ndarray)):
         return other
     raise OperandTypeError(f"cannot compare a Value with {type(other).__name__}")
