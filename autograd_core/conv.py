@@ -209,8 +209,10 @@ def dot_patches(
         not b._args and type(b._data) is float for b in biases
     )
     if not laned or not params_are_leaves or _modes()[1]:
+        # a pixel that sees only padding is its bias alone: times ones on lanes, so that it has lanes too
+        ones = [1.0 if len(ks) or not laned else np.ones(datas[0].shape) for ks in inside]
         return [
-            apply(ops.DOT, *take_w[p](w), b, *take_x[p](xs), 1.0) for w, b in zip(filters, biases) for p in range(P)
+            apply(ops.DOT, *take_w[p](w), b, *take_x[p](xs), ones[p]) for w, b in zip(filters, biases) for p in range(P)
         ]
     X = np.vstack([np.stack(datas), np.zeros((1, datas[0].shape[0]))])  # the last row: the padding
     cols = X[index]  # (K, P, lanes)

@@ -37,10 +37,17 @@ __all__ = [
     "LOSSES",
     "activation_derivative",
     "backward",
+    "cnn_forward",
+    "cnn_gradients",
+    "cnn_gradients_from_layers",
+    "conv2d_backward",
+    "conv2d_forward",
     "forward",
     "gradients",
     "gradients_from_weights",
     "loss_and_grad",
+    "pool2d_backward",
+    "pool2d_forward",
 ]
 
 EPS = 1e-12
@@ -288,3 +295,277 @@ def gradients(
     """
     Ws, bs = model.weights()
     return gradients_from_weights(Ws, bs, model.activations, X, y, loss, reduction)
+
+
+# --- convolutional networks ---------------------------------------------------------------
+#
+# Images are arrays (m, C, H, W) (samples first, as PyTorch's); vectors after Flatten are
+# columns (n, m), as above. Direct loops over the kernel offsets (i, j), each one a strided
+# slice of the zero-padded input; nothing is shared with autograd_core.conv (no im2col index):
+#
+#     Ā = A zero-padded by (p_h, p_w)              window(i, j) = Ā[:, :, i :: s_h, j :: s_w] (oh × ow of it)
+#     Z[n, f, y, x] = b[f] + Σ_{c,i,j} W[f, c, i, j] Ā[n, c, s_h y + i, s_w x + j]
+#     dW[f, c, i, j] = Σ_{n,y,x} dZ[n, f, y, x] Ā[n, c, s_h y + i, s_w x + j]      db[f] = Σ_{n,y,x} dZ
+#     dĀ[n, c, s_h y + i, s_w x + j] += Σ_f W[f, c, i, j] dZ[n, f, y, x]           dA = dĀ without the padding
+#     max pool: P = max over the window; dP goes to the FIRST largest entry in row-major window
+#               order (PyTorch's CPU rule on ties)
+#     avg pool: P = mean over the window; every entry gets dP / (k_h k_w)
+
+
+def _pair(v: Any) -> tuple[int, int]:
+    t = tuple(v) if isinstance(v, (tuple, list)) else (v, v)
+    return int(t[0]), int(t[1])
+
+
+def _out_len(n: int, k: int, s: int, p: int = 0) -> int:
+    """How many windows of k fit with stride s along an axis of n padded by p on both sides."""
+    if n + 2 * p < k:
+        raise ValueError(f"reference: a window of {k} does not fit an axis of {n} with padding {p}")
+    return (n + 2 * p - k) // s + 1
+
+
+def _window(A: np.ndarray, i: int, j: int, s: tuple[int, int], out: tuple[int, int]) -> tuple[slice, ...]:
+    """The index of kernel offset (i, j)'s entries for every output pixel: a strided slice of A."""
+    (sh, sw), (oh, ow) = s, out
+    return (slice(None), slice(None), slice(i, i + sh * (oh - 1) + 1, sh), slice(j, j + sw * (ow - 1) + 1, sw))
+
+
+def _pad(X: np.ndarray, p: tuple[int, int]) -> np.ndarray:
+    return np.pad(X, ((0, 0), (0, 0), (p[0], p[0]), (p[1], p[1])))
+
+
+def conv2d_forward(X: np.ndarray, W: np.ndarray, b: np.ndarray, stride: Any = 1, padding: Any = 0) -> np.ndarray:
+    """Z = W ⋆ X + b (cross-correlation, PyTorch's ``conv2d``): X (m, C, H, W), W (F, C, kh, kw) -> (m, F, oh, ow).
+
+    Example:
+        >>> X = np.arange(9.0).reshape(1, 1, 3, 3); W = np.array([[[[1.0, 0.0], [0.0, 1.0]]]])
+        >>> conv2d_forward(X, W, np.array([0.5]))[0, 0].tolist()
+        [[4.5, 6.5], [10.5, 12.5]]
+    """
+    X, W = np.asarray(X, dtype=np.float64), np.asarray(W, dtype=np.float64)
+    s, p = _pair(stride), _pair(padding)
+    m, C, H, Wd = X.shape
+    F, C2, kh, kw = W.shape
+    if C2 != C:
+        raise ValueError(f"reference: filters of {C2} channels for an input of {C}")
+    out = (_out_len(H, kh, s[0], p[0]), _out_len(Wd, kw, s[1], p[1]))
+    Xp = _pad(X, p)
+    Z = np.zeros((m, F, *out)) + np.asarray(b, dtype=np.float64).reshape(1, F, 1, 1)
+    for i in range(kh):
+        for j in range(kw):
+            Z += np.einsum("fc,ncyx->nfyx", W[:, :, i, j], Xp[_window(Xp, i, j, s, out)])
+    return Z
+
+
+def conv2d_backward(
+    dZ: np.ndarray, X: np.ndarray, W: np.ndarray, stride: Any = 1, padding: Any = 0
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(dX, dW, db) of a convolution from dZ = ∂L/∂Z (m, F, oh, ow); shapes as X, W and (F,).
+
+    Example:
+        >>> X = np.ones((1, 1, 3, 3)); W = np.ones((1, 1, 2, 2))
+        >>> dX, dW, db = conv2d_backward(np.ones((1, 1, 2, 2)), X, W)
+        >>> dX[0, 0].tolist(), dW[0, 0].tolist(), db.tolist()  # the centre pixel is in all 4 windows
+        ([[1.0, 2.0, 1.0], [2.0, 4.0, 2.0], [1.0, 2.0, 1.0]], [[4.0, 4.0], [4.0, 4.0]], [4.0])
+    """
+    X, W = np.asarray(X, dtype=np.float64), np.asarray(W, dtype=np.float64)
+    s, p = _pair(stride), _pair(padding)
+    _, _, H, Wd = X.shape
+    _, _, kh, kw = W.shape
+    out = dZ.shape[2:]
+    Xp = _pad(X, p)
+    dXp = np.zeros_like(Xp)
+    dW = np.zeros_like(W)
+    for i in range(kh):
+        for j in range(kw):
+            where = _window(Xp, i, j, s, out)
+            dW[:, :, i, j] = np.einsum("nfyx,ncyx->fc", dZ, Xp[where])
+            dXp[where] += np.einsum("fc,nfyx->ncyx", W[:, :, i, j], dZ)
+    return dXp[:, :, p[0] : p[0] + H, p[1] : p[1] + Wd], dW, dZ.sum(axis=(0, 2, 3))
+
+
+def _pool_windows(X: np.ndarray, kernel: Any, stride: Any) -> tuple[list[tuple[slice, ...]], tuple[int, int]]:
+    k = _pair(kernel)
+    s = k if stride is None else _pair(stride)
+    out = (_out_len(X.shape[2], k[0], s[0]), _out_len(X.shape[3], k[1], s[1]))
+    return [_window(X, i, j, s, out) for i in range(k[0]) for j in range(k[1])], out  # row-major
+
+
+def pool2d_forward(kind: str, X: np.ndarray, kernel: Any, stride: Any = None) -> np.ndarray:
+    """Max or average pooling ("max" / "avg") of X (m, C, H, W); stride defaults to the kernel.
+
+    Example:
+        >>> X = np.array([[[[1.0, 5.0], [3.0, 2.0]]]])
+        >>> pool2d_forward("max", X, 2).ravel().tolist(), pool2d_forward("avg", X, 2).ravel().tolist()
+        ([5.0], [2.75])
+    """
+    X = np.asarray(X, dtype=np.float64)
+    windows, _ = _pool_windows(X, kernel, stride)
+    stack = np.stack([X[w] for w in windows])
+    if kind == "max":
+        return stack.max(axis=0)
+    if kind == "avg":
+        return stack.mean(axis=0)
+    raise ValueError(f"reference: pooling kind must be 'max' or 'avg', got {kind!r}")
+
+
+def pool2d_backward(kind: str, dP: np.ndarray, X: np.ndarray, kernel: Any, stride: Any = None) -> np.ndarray:
+    """dX of a pooling from dP (m, C, oh, ow); max pooling sends dP to the first largest entry.
+
+    Example:
+        >>> X = np.array([[[[1.0, 5.0], [5.0, 2.0]]]])  # a tie: the first 5 (row-major) gets it
+        >>> pool2d_backward("max", np.ones((1, 1, 1, 1)), X, 2)[0, 0].tolist()
+        [[0.0, 1.0], [0.0, 0.0]]
+    """
+    X = np.asarray(X, dtype=np.float64)
+    windows, _ = _pool_windows(X, kernel, stride)
+    dX = np.zeros_like(X)
+    if kind == "avg":
+        for w in windows:
+            dX[w] += dP / len(windows)
+        return dX
+    stack = np.stack([X[w] for w in windows])
+    first = np.argmax(stack, axis=0)  # argmax returns the first of equal maxima
+    for k, w in enumerate(windows):
+        dX[w] += dP * (first == k)
+    return dX
+
+
+def _stages(config: Any, Ws: Sequence[Any], bs: Sequence[Any]) -> list[dict[str, Any]]:
+    """The layers of a ``Sequential.config()`` with their weights attached, as plain dicts."""
+    stages, k = [], 0
+    for cfg in config["layers"]:
+        stage = dict(cfg)
+        if cfg["type"] in ("Conv2d", "Layer"):
+            stage["W"], stage["b"] = np.asarray(Ws[k], dtype=np.float64), np.asarray(bs[k], dtype=np.float64)
+            k += 1
+        stages.append(stage)
+    return stages
+
+
+def _cnn_forward(
+    stages: list[dict[str, Any]], A: np.ndarray
+) -> tuple[np.ndarray, list[tuple[Any, ...]], tuple[int, ...]]:
+    """Run the stages on A (m, C, H, W): the output as columns (k, m), each stage's cache, the output's shape."""
+    caches: list[tuple[Any, ...]] = []
+    for st in stages:
+        kind = st["type"]
+        if kind == "Conv2d":
+            caches.append((A,))
+            A = conv2d_forward(A, st["W"], st["b"], st["stride"], st["padding"])
+        elif kind in ("MaxPool2d", "AvgPool2d"):
+            caches.append((A,))
+            A = pool2d_forward(kind[:3].lower(), A, st["kernel_size"], st["stride"])
+        elif kind == "Flatten":
+            caches.append((A.shape,))
+            A = A.reshape(A.shape[0], -1).T  # columns from here on
+        elif kind == "Activation":
+            name = _name(st["activation"], ACTIVATIONS, "activation")
+            caches.append((name, A, _activate(name, A)))
+            A = caches[-1][2]
+        else:  # a dense Layer: Z = W A + b, A = g(Z)
+            name = _name(st["activation"], ACTIVATIONS, "activation")
+            Z = st["W"] @ A + st["b"].reshape(-1, 1)
+            caches.append((name, A, Z, _activate(name, Z)))
+            A = caches[-1][3]
+    shape = A.shape
+    return (A.reshape(A.shape[0], -1).T if A.ndim == 4 else A), caches, shape
+
+
+def _cnn_backward(
+    stages: list[dict[str, Any]], caches: list[tuple[Any, ...]], dA: np.ndarray, shape: tuple[int, ...]
+) -> tuple[list[np.ndarray], list[np.ndarray], np.ndarray]:
+    """Back-propagate dA (k, m) of the output through the stages: (dWs, dbs, dX), dX (m, C, H, W)."""
+    if len(shape) == 4:
+        dA = dA.T.reshape(shape)  # the output was an image: undo the flattening
+    dWs, dbs = [], []
+    for st, cache in zip(reversed(stages), reversed(caches)):
+        kind = st["type"]
+        if kind == "Conv2d":
+            dA, dW, db = conv2d_backward(dA, cache[0], st["W"], st["stride"], st["padding"])
+            dWs.append(dW)
+            dbs.append(db)
+        elif kind in ("MaxPool2d", "AvgPool2d"):
+            dA = pool2d_backward(kind[:3].lower(), dA, cache[0], st["kernel_size"], st["stride"])
+        elif kind == "Flatten":
+            dA = dA.T.reshape(cache[0])
+        elif kind == "Activation":
+            name, Z, A = cache
+            dA = _back_through(name, dA, Z, A)
+        else:
+            name, A_prev, Z, A = cache
+            dZ = _back_through(name, dA, Z, A)
+            dWs.append(dZ @ A_prev.T)
+            dbs.append(dZ.sum(axis=1))
+            dA = st["W"].T @ dZ
+    return dWs[::-1], dbs[::-1], dA
+
+
+def _images(config: Any, X: np.ndarray) -> np.ndarray:
+    shape = tuple(config["input_shape"])
+    return X.reshape(X.shape[0], *shape) if len(shape) == 3 else X.reshape(X.shape[0], -1).T
+
+
+def cnn_forward(config: Any, Ws: Sequence[Any], bs: Sequence[Any], X: np.ndarray) -> np.ndarray:
+    """The output of a Sequential (config data and weights, see ``cnn_gradients_from_layers``) as columns (k, m).
+
+    Example:
+        >>> cfg = {"input_shape": [1, 2, 2], "layers": [{"type": "MaxPool2d", "kernel_size": [2, 1], "stride": [2, 1]}]}
+        >>> cnn_forward(cfg, [], [], np.array([[1.0, 4.0, 3.0, 2.0]])).tolist()  # max of each column pair
+        [[3.0], [4.0]]
+    """
+    X = np.asarray(X, dtype=np.float64)
+    return _cnn_forward(_stages(config, Ws, bs), _images(config, X))[0]
+
+
+def cnn_gradients_from_layers(
+    config: Any,
+    Ws: Sequence[Any],
+    bs: Sequence[Any],
+    X: np.ndarray,
+    y: Any,
+    loss: str = "mse",
+    reduction: str = "mean",
+) -> tuple[float, list[np.ndarray], list[np.ndarray], np.ndarray]:
+    """(loss, dWs, dbs, dX) of a Sequential given as config data and weights in PyTorch's layouts.
+
+    ``config`` is ``Sequential.config()`` (its ``input_shape`` and ``layers``); ``Ws``/``bs`` as
+    ``Sequential.weights()``: (F, C, kh, kw) for a convolution, (nout, nin) for a dense layer.
+    ``X`` is (m, C·H·W) or (m, C, H, W); ``dX`` = ∂loss/∂X has X's shape. ``y`` as in ``gradients``.
+
+    Example:
+        >>> cfg = {"input_shape": [1, 2, 2], "layers": [{"type": "Conv2d", "stride": [1, 1], "padding": [0, 0]}]}
+        >>> loss, dWs, dbs, dX = cnn_gradients_from_layers(cfg, [np.ones((1, 1, 2, 2))], [[0.0]],
+        ...                                                np.array([[1.0, 2.0, 3.0, 4.0]]), [9.0], "sse")
+        >>> loss, dWs[0].ravel().tolist(), dX.tolist()  # ½ (10 - 9)², x, w
+        (0.5, [1.0, 2.0, 3.0, 4.0], [[1.0, 1.0, 1.0, 1.0]])
+    """
+    if reduction not in ("mean", "sum"):
+        raise ValueError(f"reference: reduction must be 'mean' or 'sum', got {reduction!r}")
+    X = np.asarray(X, dtype=np.float64)
+    stages = _stages(config, Ws, bs)
+    A, caches, out_shape = _cnn_forward(stages, _images(config, X))
+    loss = _name(loss, LOSSES, "loss")
+    k, m = A.shape
+    value, dA = loss_and_grad(loss, A, A, _targets(y, k, m, loss), "linear", reduction)
+    dWs, dbs, dX = _cnn_backward(stages, caches, dA, out_shape)
+    dX = dX.reshape(X.shape) if len(config["input_shape"]) == 3 else dX.T.reshape(X.shape)
+    return value, dWs, dbs, dX
+
+
+def cnn_gradients(
+    model: Any, X: np.ndarray, y: Any, loss: str = "mse", reduction: str = "mean"
+) -> tuple[float, list[np.ndarray], list[np.ndarray], np.ndarray]:
+    """(loss, dWs, dbs, dX) for an ``nn.Sequential``, from its ``config()`` and ``weights()``.
+
+    Example:
+        >>> from nn import Conv2d, Flatten, Layer, MaxPool2d, Sequential
+        >>> model = Sequential(Conv2d(1, 2, 3, padding=1), "relu", MaxPool2d(2), Flatten(), Layer(8, 3, "linear"),
+        ...                    input_shape=(1, 4, 4), seed=0)
+        >>> X = np.random.default_rng(0).normal(size=(5, 16)); y = np.array([0, 1, 2, 1, 0])
+        >>> loss, dWs, dbs, dX = cnn_gradients(model, X, y, "cross_entropy")
+        >>> [dW.shape for dW in dWs], dX.shape
+        ([(2, 1, 3, 3), (3, 8)], (5, 16))
+    """
+    Ws, bs = model.weights()
+    return cnn_gradients_from_layers(model.config(), Ws, bs, X, y, loss, reduction)
