@@ -47,6 +47,8 @@ from .ops import cos, exp, log, relu, sigmoid, sin, softplus, sqrt, tanh
 from .params import ParamBuffer, Parameter, ParamList
 from .value import Value, apply
 
+__version__ = "0.1.0"
+
 __all__ = [
     "AnomalyError",
     "AutogradError",
@@ -61,6 +63,7 @@ __all__ = [
     "ShapeError",
     "UserOp",
     "Value",
+    "__version__",
     "apply",
     "cos",
     "define_op",

@@ -90,14 +90,23 @@ def test_rows_and_table(result: BenchResult) -> None:
         result.row(name)  # present as a Row too
     assert table.splitlines()[0].split() == ["benchmark", "ours", "baseline", "ratio", "target", "status"]
     assert f"checks: {len(result.checks)}/{len(result.checks)} passed" in table
-    assert result.row("moons step: lanes vs NumPy").target == "≤10x slower"
+    assert result.row("moons step: lanes vs NumPy").target == "≤5x slower"
+    assert result.row("moons step: lanes vs micrograd").target == "≥2000x faster"
+    assert result.row("moons step: per-sample vs micrograd").target == "≥30x faster"
+    loop = result.row("micrograd's update loop: Parameters vs plain Values")
+    assert loop.target == "not slower than plain Values" and loop.status in ("PASS", "MISS")
     assert result.row("moons step: lanes vs NumPy").status in ("PASS", "MISS")
     for row in result.rows:
         assert (row.ours is not None and math.isfinite(row.ours) and row.ours > 0) or row.unit == "slope", row
         assert row.status in ("PASS", "MISS", "-")
     if bench._available("sklearn"):
-        assert "digits: epoch (64-32-10, Adam, batch 32)" in table
-        assert 0.0 <= result.row("digits: held-out accuracy after 1 epoch(s)").ours <= 1.0
+        for name in ("digits: fit, 64-32-10", "digits: MLPClassifier.fit, 64-32-10", "digits: fit, 64-256-256-10"):
+            assert result.row(name).baseline_name == "scikit-learn", name
+        assert result.row("digits: fit, 64-32-10").target == "≤1.5x slower"
+        assert result.row("digits: MLPClassifier.fit, 64-32-10").target == "≤1.5x slower"
+        assert result.row("digits: fit, 64-256-256-10").target.startswith("≤ the 64-32-10 ratio")
+        for name in ("fit", "MLPClassifier.fit"):
+            assert 0.0 <= result.row(f"digits: held-out accuracy after 1 epoch(s), {name}").ours <= 1.0
 
 
 def test_to_json_is_serialisable(result: BenchResult) -> None:

@@ -7,11 +7,14 @@ time is compared):
   step including forward, zero_grad, backward and update) per sample (one ``dot`` node per
   neuron), expanded (micrograd's graph shape), on batch lanes, as a hand-vectorised NumPy
   step, and in micrograd, PyTorch 0-d and PyTorch batched when they are importable;
+- update loop: micrograd's ``for p in params: p.data -= lr * p.grad`` on our Parameters (whose
+  numbers live in a buffer) against the same loop on plain slotted Values and micrograd's;
 - node cost: µs per node to build and to back-propagate a chain ``y = y * c + d``, and bytes
   per node (tracemalloc; constants count);
 - deep chain: the same chain 1e3 .. 1e6 deep, build + backward, against PyTorch 0-d tensors;
-- digits: one epoch of a 64-32-10 softmax cross-entropy network (Adam, batches of 32 on lanes)
-  against scikit-learn's ``MLPClassifier`` side by side, and held-out accuracy;
+- digits: whole trainings (30 epochs, Adam, batches of 32 on lanes) through ``nn.fit`` and
+  through our ``MLPClassifier(...).fit`` against scikit-learn's ``MLPClassifier.fit`` with the
+  same settings, for 64-32-10 and the wider 64-256-256-10, and held-out accuracy;
 - scaling: time per lanes step against the batch size and against the parameter count.
 
 Timing: ``time.perf_counter``; ``gc.collect()`` before every timed call, the collector stays on
@@ -23,9 +26,9 @@ the median of the per-round ratios. Times in the table are for reading; only rat
 
 Example:
     >>> row = Row("moons step: lanes vs micrograd", 2e-4, 0.7, "s", "micrograd", 2e-4 / 0.7,
-    ...           "≥1000x faster", True)
+    ...           "≥2000x faster", True)
     >>> print(format_table(BenchResult(rows=[row])).splitlines()[2])  # doctest: +NORMALIZE_WHITESPACE
-    moons step: lanes vs micrograd  200 µs  micrograd 700 ms  3500x faster  ≥1000x faster  PASS
+    moons step: lanes vs micrograd  200 µs  micrograd 700 ms  3500x faster  ≥2000x faster  PASS
 """
 
 from __future__ import annotations
@@ -71,8 +74,10 @@ __all__ = [
 
 ALPHA = 1e-4  # micrograd demo's L2 coefficient
 MOONS_LR = 0.05  # SGD learning rate of the moons step (any value: the step is timed, not trained)
-DIGITS_LR = 0.01  # Adam learning rate, the same for both digits engines
+DIGITS_LR = 0.01  # Adam learning rate, the same for every digits engine
+DIGITS_BATCH = 32
 REL_TOL = 1e-9  # every engine's loss must agree with the reference to this relative error
+LOOP_SLACK = 1.05  # "not slower": the update loops differ by less than the timer's noise at 5 %
 CHAIN_C, CHAIN_D = 1.0 - 1e-5, 1e-3  # y = y * c + d: dy/dx = c**n stays a normal float at 1e6
 
 HELP = "time the engine against NumPy, micrograd, PyTorch and scikit-learn (ratios, side by side)"
@@ -395,20 +400,29 @@ class _NumpyMLP:
 
 
 def _ours_step(model: Any, X: np.ndarray, y: np.ndarray, mode: str, lr: float) -> Callable[[], float]:
-    """One moons SGD step of our engine: mode 'lanes', 'per_sample' or 'expanded'."""
+    """One moons SGD step of our engine: mode 'lanes', 'per_sample' or 'expanded'.
+
+    Lanes update with the library's ``SGD`` (one vectorised step of the parameter buffer);
+    the per-sample and expanded steps with micrograd's loop ``p.data -= lr * p.grad``.
+    """
     from nn import losses
+    from nn.optim import SGD
 
     params = model.parameters()
     rows, ys = X.tolist(), y.tolist()
     expanded = mode == "expanded"
+    opt = SGD(params, lr=lr)
 
     def step() -> float:
         if mode == "lanes":
             loss = losses.hinge(model(X), y) + losses.l2_penalty(params, ALPHA)
-        else:
-            scores = [model(row, expanded=expanded) for row in rows]
-            data_loss = mean_values([(1.0 - yi * s).relu() for s, yi in zip(scores, ys, strict=True)])
-            loss = data_loss + losses.l2_penalty(params, ALPHA)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            return loss.data
+        scores = [model(row, expanded=expanded) for row in rows]
+        data_loss = mean_values([(1.0 - yi * s).relu() for s, yi in zip(scores, ys, strict=True)])
+        loss = data_loss + losses.l2_penalty(params, ALPHA)
         model.zero_grad()
         loss.backward()
         for p in params:
@@ -416,6 +430,67 @@ def _ours_step(model: Any, X: np.ndarray, y: np.ndarray, mode: str, lr: float) -
         return loss.data
 
     return step
+
+
+def _update_loop(params: Sequence[Any], lr: float) -> Callable[[], None]:
+    """micrograd's update loop over ``params``, as its README writes it (the grads stay as they are)."""
+
+    def loop() -> None:
+        for p in params:
+            p.data -= lr * p.grad
+
+    return loop
+
+
+def _bench_update_loop(result: BenchResult, s: Settings, seed: int, say: Callable[[str], None]) -> None:
+    """micrograd's ``for p in model.parameters(): p.data -= lr * p.grad`` on our Parameters (they
+    live in a buffer) against the same loop on plain slotted Values (what a parameter was before)
+    and on micrograd's Values, all holding the same numbers and gradients."""
+    from nn import MLP
+
+    model = MLP(2, [16, 16, 1], seed=seed)
+    params = model.parameters()
+    rng = np.random.default_rng(seed)
+    grads = rng.normal(size=len(params)).tolist()
+    for p, g in zip(params, grads, strict=True):
+        p.grad = g
+    plain = [Value(p.data) for p in params]
+    for v, g in zip(plain, grads, strict=True):
+        v.grad = g
+    engines = {"parameters": _update_loop(params, 1e-9), "plain": _update_loop(plain, 1e-9)}
+    if _available("micrograd"):
+        from micrograd.engine import Value as MgValue
+
+        mg = [MgValue(p.data) for p in params]
+        for v, g in zip(mg, grads, strict=True):
+            v.grad = g
+        engines["micrograd"] = _update_loop(mg, 1e-9)
+    for fn in engines.values():
+        fn()
+    after = {"parameters": [p.data for p in params], "plain": [v.data for v in plain]}
+    if "micrograd" in engines:
+        after["micrograd"] = [v.data for v in mg]
+    errs = {k: float(np.max(np.abs(np.array(v) - np.array(after["plain"])))) for k, v in after.items()}
+    _check(result, "update loop: max |weight difference| after one loop", "plain", errs, 0.0, absolute=True)
+    say(f"update loop: {len(params)} parameters, {s.rounds} interleaved rounds of {', '.join(engines)}")
+    reps = {name: 5 * s.fast_reps for name in engines}
+    times = _interleave(engines, s.rounds, reps)
+    result.raw["update_loop"] = {"per_round_seconds": times, "reps_per_round": reps}
+    result.rows.append(
+        _time_row(
+            "micrograd's update loop: Parameters vs plain Values",
+            times,
+            "parameters",
+            "plain",
+            "plain Values",
+            LOOP_SLACK,
+            "not slower than plain Values",
+        )
+    )
+    if "micrograd" in times:
+        result.rows.append(
+            _time_row("micrograd's update loop: Parameters vs micrograd", times, "parameters", "micrograd", "micrograd")
+        )
 
 
 def _micrograd_model(Ws: Sequence[np.ndarray], bs: Sequence[np.ndarray]) -> Any:
@@ -604,19 +679,15 @@ def _bench_moons(result: BenchResult, s: Settings, seed: int, say: Callable[[str
     times = _interleave(engines, s.rounds, reps)
     result.raw["moons_step"] = {"per_round_seconds": times, "reps_per_round": reps, "initial_losses": losses}
     rows = [
-        _time_row("moons step: lanes vs micrograd", times, "lanes", "micrograd", "micrograd", 1e-3, "≥1000x faster"),
-        _time_row("moons step: lanes vs NumPy", times, "lanes", "numpy", "NumPy", 10.0, "≤10x slower"),
         _time_row(
-            "moons step: lanes vs PyTorch batched",
-            times,
-            "lanes",
-            "torch_batched",
-            "torch batched",
-            1.0,
-            "stretch: faster",
+            "moons step: lanes vs micrograd", times, "lanes", "micrograd", "micrograd", 1 / 2000, "≥2000x faster"
+        ),
+        _time_row("moons step: lanes vs NumPy", times, "lanes", "numpy", "NumPy", 5.0, "≤5x slower"),
+        _time_row(
+            "moons step: lanes vs PyTorch batched", times, "lanes", "torch_batched", "torch batched", 1.0, "faster"
         ),
         _time_row(
-            "moons step: per-sample vs micrograd", times, "per_sample", "micrograd", "micrograd", 1 / 15, "≥15x faster"
+            "moons step: per-sample vs micrograd", times, "per_sample", "micrograd", "micrograd", 1 / 30, "≥30x faster"
         ),
         _time_row(
             "moons step: expanded vs micrograd", times, "expanded", "micrograd", "micrograd", 1 / 5, "≥5x faster"
@@ -627,6 +698,7 @@ def _bench_moons(result: BenchResult, s: Settings, seed: int, say: Callable[[str
         else None,
     ]
     result.rows.extend(r for r in rows if r is not None)
+    _bench_update_loop(result, s, seed, say)
 
 
 # --- node cost and deep chains ----------------------------------------------------------------
@@ -818,6 +890,63 @@ def _torch_sgd(torch: Any, params: Sequence[Any], loss: Any, lr: float) -> float
 # --- digits ---------------------------------------------------------------------------------
 
 
+def _sklearn_settings(hidden: tuple[int, ...], epochs: int, seed: int) -> dict[str, Any]:
+    """The one set of MLPClassifier settings both classifiers get: Adam, batch 32, no L2, no early stop."""
+    return {
+        "hidden_layer_sizes": hidden,
+        "activation": "relu",
+        "solver": "adam",
+        "batch_size": DIGITS_BATCH,
+        "learning_rate_init": DIGITS_LR,
+        "alpha": 0.0,
+        "max_iter": epochs,
+        "n_iter_no_change": epochs + 1,  # every run does all its epochs
+        "random_state": seed,
+        "shuffle": True,
+    }
+
+
+def _digits_engines(
+    sizes: Sequence[int], Xtr: np.ndarray, ytr: np.ndarray, epochs: int, seed: int, classifier: bool
+) -> tuple[dict[str, Callable[[], Any]], dict[str, Any]]:
+    """Timed trainings of ``epochs`` epochs: nn.fit on a fresh MLP, our MLPClassifier.fit and scikit-learn's.
+
+    Each call trains from the start (a new model; the estimators build theirs inside ``fit``, as
+    scikit-learn's does). ``last`` holds what the latest call trained, for the accuracy rows.
+    """
+    import warnings
+
+    from sklearn.neural_network import MLPClassifier as SkMLPClassifier
+
+    from nn import MLP
+    from nn import MLPClassifier as OurMLPClassifier
+    from nn.train import fit
+
+    hidden = tuple(sizes[1:-1])
+    last: dict[str, Any] = {}
+
+    def ours_fit() -> None:
+        model = MLP(sizes[0], list(sizes[1:]), seed=seed)
+        settings = {"lr": DIGITS_LR, "epochs": epochs, "batch_size": DIGITS_BATCH, "seed": seed, "progress": False}
+        fit(model, Xtr, ytr, loss="cross_entropy", optimizer="adam", **settings)
+        last["fit"] = model
+
+    def ours_classifier() -> None:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # the max_iter warning: all epochs run by design
+            last["classifier"] = OurMLPClassifier(**_sklearn_settings(hidden, epochs, seed)).fit(Xtr, ytr)
+
+    def sklearn_fit() -> None:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            last["sklearn"] = SkMLPClassifier(**_sklearn_settings(hidden, epochs, seed)).fit(Xtr, ytr)
+
+    engines = {"fit": ours_fit, "sklearn": sklearn_fit}
+    if classifier:
+        engines["classifier"] = ours_classifier
+    return engines, last
+
+
 def _bench_digits(result: BenchResult, s: Settings, seed: int, say: Callable[[str], None]) -> None:
     if not _available("sklearn"):
         result.notes.append("digits: skipped (scikit-learn, which ships the data, is not importable)")
@@ -829,7 +958,6 @@ def _bench_digits(result: BenchResult, s: Settings, seed: int, say: Callable[[st
 
     from nn import MLP, losses, reference
     from nn.data import load_digits, train_test_split
-    from nn.optim import Adam
 
     X, y = load_digits()
     Xtr, Xte, ytr, yte = train_test_split(X, y, test_size=0.2, seed=seed)
@@ -837,35 +965,19 @@ def _bench_digits(result: BenchResult, s: Settings, seed: int, say: Callable[[st
         Xtr, ytr = Xtr[: s.digits_train], ytr[: s.digits_train]
     if s.digits_test is not None:
         Xte, yte = Xte[: s.digits_test], yte[: s.digits_test]
+    epochs = s.digits_epochs
+
+    # the check: from the same weights our network, the NumPy reference and scikit-learn agree
     model = MLP(64, [32, 10], seed=seed)
     Ws, bs = model.weights()
-    params = model.parameters()
-    opt = Adam(params, lr=DIGITS_LR)
-    batch = 32
-    rng = np.random.default_rng(seed)
-
-    clf = MLPClassifier(
-        hidden_layer_sizes=(32,),
-        activation="relu",
-        solver="adam",
-        batch_size=batch,
-        learning_rate_init=DIGITS_LR,
-        alpha=0.0,
-        random_state=seed,
-        shuffle=True,
-    )
+    clf = MLPClassifier(**_sklearn_settings((32,), 1, seed))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        clf.partial_fit(Xtr[:batch], ytr[:batch], classes=np.arange(10))  # creates its arrays
+        clf.partial_fit(Xtr[:DIGITS_BATCH], ytr[:DIGITS_BATCH], classes=np.arange(10))  # creates its arrays
     for dst, src in zip(clf.coefs_, Ws, strict=True):
-        dst[...] = src.T  # in place: scikit-learn's optimizer holds these very arrays
+        dst[...] = src.T
     for dst, src in zip(clf.intercepts_, bs, strict=True):
         dst[...] = src
-    if hasattr(clf, "_optimizer"):
-        del clf._optimizer  # a fresh Adam (t = 0) on our weights at the next partial_fit
-    if hasattr(clf, "loss_curve_"):
-        clf.loss_curve_ = []
-
     with no_grad():
         ours = losses.cross_entropy(model(Xte), yte).data
     values = {
@@ -875,49 +987,70 @@ def _bench_digits(result: BenchResult, s: Settings, seed: int, say: Callable[[st
     }
     _check(result, "digits: held-out cross-entropy from the same weights", "numpy reference", values)
 
-    def ours_epoch() -> None:
-        order = rng.permutation(len(Xtr))
-        for i in range(0, len(order), batch):
-            idx = order[i : i + batch]
-            loss = losses.cross_entropy(model(Xtr[idx]), ytr[idx])
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-
-    def sklearn_epoch() -> None:
-        clf.partial_fit(Xtr, ytr)
-
-    say(f"digits: {s.digits_epochs} epoch(s) of {len(Xtr)} samples, ours and scikit-learn interleaved")
-    times = _interleave({"ours": ours_epoch, "sklearn": sklearn_epoch}, s.digits_epochs)
+    runs = {}
+    for label, sizes, classifier in (("64-32-10", (64, 32, 10), True), ("64-256-256-10", (64, 256, 256, 10), False)):
+        engines, last = _digits_engines(sizes, Xtr, ytr, epochs, seed, classifier)
+        say(f"digits {label}: {s.rounds} rounds of {epochs} epoch(s) on {len(Xtr)} samples: {', '.join(engines)}")
+        times = _interleave(engines, s.rounds)
+        runs[label] = (times, last)
+    times, last = runs["64-32-10"]
     with no_grad():
-        pred = np.argmax(np.stack([o.data for o in model(Xte)]), axis=0)
-    acc = float(np.mean(pred == yte))
-    acc_sk = float(clf.score(Xte, yte))
+        pred = np.argmax(np.stack([o.data for o in last["fit"](Xte)]), axis=0)
+    acc = {
+        "fit": float(np.mean(pred == yte)),
+        "classifier": float(last["classifier"].score(Xte, yte)),
+        "sklearn": float(last["sklearn"].score(Xte, yte)),
+    }
     result.raw["digits"] = {
-        "per_epoch_seconds": times,
+        "per_run_seconds": {label: t for label, (t, _) in runs.items()},
         "train_samples": len(Xtr),
         "test_samples": len(Xte),
-        "epochs": s.digits_epochs,
-        "accuracy": {"ours": acc, "sklearn": acc_sk},
+        "epochs": epochs,
+        "accuracy": acc,
     }
+    result.notes.append(
+        f"digits: each run trains {epochs} epoch(s) of {len(Xtr)} samples from the start "
+        f"(Adam, lr {DIGITS_LR:g}, batch {DIGITS_BATCH}, no L2), scikit-learn with the same settings"
+    )
+    narrow = _time_row("digits: fit, 64-32-10", times, "fit", "sklearn", "scikit-learn", 1.5, "≤1.5x slower")
+    result.rows.append(narrow)
     result.rows.append(
         _time_row(
-            "digits: epoch (64-32-10, Adam, batch 32)", times, "ours", "sklearn", "scikit-learn", 2.0, "≤2x slower"
-        )
-    )
-    full = not s.quick and s.digits_epochs <= 30
-    result.rows.append(
-        Row(
-            f"digits: held-out accuracy after {s.digits_epochs} epoch(s)",
-            acc,
-            acc_sk,
-            "acc",
+            "digits: MLPClassifier.fit, 64-32-10",
+            times,
+            "classifier",
+            "sklearn",
             "scikit-learn",
-            acc / acc_sk if acc_sk else None,
-            "≥96% in 30 epochs" if full else "(full run only)",
-            (acc >= 0.96) if full else None,
+            1.5,
+            "≤1.5x slower",
         )
     )
+    assert narrow.ratio is not None
+    result.rows.append(
+        _time_row(
+            "digits: fit, 64-256-256-10",
+            runs["64-256-256-10"][0],
+            "fit",
+            "sklearn",
+            "scikit-learn",
+            narrow.ratio,
+            f"≤ the 64-32-10 ratio ({narrow.ratio:.3g}x)",
+        )
+    )
+    full = not s.quick and epochs <= 30
+    for engine, name in (("fit", "fit"), ("classifier", "MLPClassifier.fit")):
+        result.rows.append(
+            Row(
+                f"digits: held-out accuracy after {epochs} epoch(s), {name}",
+                acc[engine],
+                acc["sklearn"],
+                "acc",
+                "scikit-learn",
+                acc[engine] / acc["sklearn"] if acc["sklearn"] else None,
+                "≥96% in 30 epochs" if full else "(full run only)",
+                (acc[engine] >= 0.96) if full else None,
+            )
+        )
 
 
 # --- scaling --------------------------------------------------------------------------------

@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from autograd_core import AutogradError, grads_array
+from autograd_core import AutogradError, __version__, grads_array
 
 from . import bench, cli_export
 from .dataset import MAX_CSV_BYTES, read_csv, read_table  # noqa: F401  (viz.cli.read_csv stays importable)
@@ -814,6 +814,7 @@ def build_parser() -> argparse.ArgumentParser:
         ),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    parser.add_argument("--version", action="version", version=f"{PROG} (autograd-core) {__version__}")
     subs = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for cmd in COMMANDS:
         sub = subs.add_parser(
