@@ -16,11 +16,13 @@ from __future__ import annotations
 
 import contextvars
 import numbers
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
 from . import ops
+from .closure import ClosureOp, builtin_step, nothing
 from .errors import AnomalyError, DomainError, OperandTypeError, ShapeError
 
 ndarray = np.ndarray
@@ -150,6 +152,8 @@ class Value:
 
     Parameters:
         data: a number, or a 1-D array (one lane per sample of a mini-batch).
+        _children, _op: micrograd's hand-made node (its inputs and its op's name); give it a
+            ``_backward`` closure (see ``autograd_core.closure``).
         label: a name shown in reprs, errors and graph pictures.
 
     Gradients accumulate into leaves across ``backward()`` calls, as in PyTorch: clear them
@@ -168,13 +172,29 @@ class Value:
     __slots__ = ("_args", "_data", "_fn", "_grad", "_group", "label")
     __array_ufunc__ = None  # `ndarray * Value` must reach Value.__rmul__, not NumPy broadcasting
 
-    def __init__(self, data: Any, label: str = "") -> None:
+    def __init__(self, data: Any, _children: Any = (), _op: str = "", label: str = "") -> None:
+        if type(_children) is str:  # Value(data, "name"): the label, its place before micrograd's signature
+            _children, label = (), _children
         self._data = as_data(data)
         self._grad = None
         self._fn = None
         self._args = ()
         self.label = label
         self._group = None
+        if _children:
+            self._adopt(_children, _op)
+
+    def _adopt(self, children: Any, op: str) -> None:
+        """micrograd's ``Value(data, _children, _op)``: a node whose backward is its ``_backward``."""
+        kids = tuple(dict.fromkeys(children))  # each child once, as micrograd's set of _prev
+        for k in kids:
+            if not isinstance(k, Value):
+                raise OperandTypeError(
+                    f"Value(data, _children, _op): _children must be Values (the node's inputs), got {type(k).__name__}"
+                )
+        if _modes()[0]:  # under no_grad a leaf, as every op's result
+            self._args = kids
+            self._fn = ClosureOp(str(op) or "custom", self)
 
     # --- attributes ---------------------------------------------------------------------
 
@@ -259,6 +279,35 @@ class Value:
     def _op(self) -> str:
         """micrograd's name for the op."""
         return self.op
+
+    @property
+    def _backward(self) -> Callable[[], None]:
+        """micrograd's per-node backward step: the closure assigned to a hand-made node, or
+        the table's rule for this node's op (adding into its inputs' ``.grad``).
+
+        Example:
+            >>> x = Value(2.0); out = Value(x.data ** 2, (x,), "square")
+            >>> def _backward():
+            ...     x.grad += 2 * x.data * out.grad
+            >>> out._backward = _backward
+            >>> out.backward(); x.grad
+            4.0
+        """
+        fn = self._fn
+        if type(fn) is ClosureOp:
+            return fn.closure or nothing
+        return builtin_step(self) if self._args else nothing
+
+    @_backward.setter
+    def _backward(self, step: Callable[[], None]) -> None:
+        if not callable(step):
+            raise OperandTypeError(f"_backward must be a function of no arguments, got {type(step).__name__}")
+        if type(self._fn) is ClosureOp:
+            self._fn.closure = step
+        elif self._group is not None:
+            raise OperandTypeError("_backward: this node is part of a fused layer; its backward cannot be replaced")
+        else:  # a node of the table's ops (or a leaf) gets the user's step instead of the rule
+            self._fn = ClosureOp(self.op, self, step)
 
     @property
     def is_leaf(self) -> bool:

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import random
 import warnings
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -39,13 +40,13 @@ from . import activations as acts
 from .errors import ConfigError, ModelFileError
 from .module import Module
 
-__all__ = ["INITS", "MLP", "Layer", "Neuron", "init_weights", "resolve_init"]
+__all__ = ["INITS", "MLP", "Layer", "Neuron", "init_weights", "micrograd_rng", "resolve_init"]
 
 _DOT = ops.DOT
 # Fast paths: the Value methods themselves for the common activations (no dispatch wrapper).
 _METHODS = {"relu": Value.relu, "tanh": Value.tanh, "sigmoid": Value.sigmoid, "softplus": Value.softplus}
 
-INITS: tuple[str, ...] = ("he", "xavier_uniform", "xavier_normal", "lecun", "small", "uniform", "zeros")
+INITS: tuple[str, ...] = ("he", "xavier_uniform", "xavier_normal", "lecun", "small", "uniform", "micrograd", "zeros")
 _INIT_ALIASES = {"xavier": "xavier_normal", "auto": "auto"}
 _RELU_FAMILY = {"relu", "leaky_relu", "elu", "softplus"}
 _ZEROS_WARNING = (
@@ -81,13 +82,15 @@ def resolve_init(init: str, activation: str = "relu") -> str:
 
 
 def init_weights(
-    init: str, activation: str, nin: int, nout: int, rng: np.random.Generator
+    init: str, activation: str, nin: int, nout: int, rng: np.random.Generator | random.Random
 ) -> tuple[np.ndarray, np.ndarray]:
     """Draw a layer's W (nout x nin) and b (nout,) with the named scheme from ``rng``.
 
     he: N(0, 2/nin); xavier_normal: N(0, 2/(nin+nout)); xavier_uniform: U(±sqrt(6/(nin+nout)));
     lecun: N(0, 1/nin); small: N(0, 1) * 0.01 (the seeds); uniform: U(-1, 1) for weights and
-    biases (micrograd); zeros: all zero. Biases start at 0 except for ``uniform``.
+    biases; micrograd: U(-1, 1) weights drawn one by one with ``rng.uniform`` (pass Python's
+    ``random``, as ``micrograd_rng`` does) and zero biases, micrograd's own; zeros: all zero.
+    Biases start at 0 except for ``uniform``.
 
     Example:
         >>> W, b = init_weights("small", "tanh", 3, 2, np.random.default_rng(0))
@@ -110,9 +113,44 @@ def init_weights(
     elif scheme == "uniform":
         W = rng.uniform(-1.0, 1.0, (nout, nin))
         b = rng.uniform(-1.0, 1.0, nout)
+    elif scheme == "micrograd":  # micrograd's order: neuron by neuron, weight by weight
+        W = np.array([[rng.uniform(-1.0, 1.0) for _ in range(nin)] for _ in range(nout)], dtype=np.float64)
     else:
         W = np.zeros((nout, nin))
     return W, b
+
+
+def micrograd_rng(seed: Any = None) -> Any:
+    """The generator ``init="micrograd"`` draws from: Python's ``random`` module itself when
+    ``seed`` is None (so ``random.seed(1337)`` reproduces micrograd's weights), else a private
+    ``random.Random(seed)`` (a generator passed as ``seed`` is used as it is).
+
+    Example:
+        >>> a, b = micrograd_rng(3), micrograd_rng(3)
+        >>> a.uniform(-1, 1) == b.uniform(-1, 1), micrograd_rng() is random
+        (True, True)
+    """
+    if seed is None:
+        return random
+    if isinstance(seed, (random.Random, np.random.Generator)):
+        return seed
+    return random.Random(seed)
+
+
+def _rng(init: str, activation: str, seed: Any) -> Any:
+    """The generator for ``init``: Python's (micrograd's) or NumPy's."""
+    return micrograd_rng(seed) if resolve_init(init, activation) == "micrograd" else np.random.default_rng(seed)
+
+
+def _nonlin(activation: Any, nonlin: bool | None, who: str) -> Any:
+    """micrograd's ``nonlin``: True is relu, False linear; a bool in the activation's place too."""
+    if isinstance(activation, (bool, np.bool_)):
+        activation, nonlin = "relu", bool(activation)
+    if nonlin is None:
+        return activation
+    if activation != "relu":
+        raise ConfigError(f"{who}: give activation or nonlin, not both (got {activation!r} and nonlin={nonlin!r})")
+    return "relu" if nonlin else "linear"
 
 
 def _count(n: Any, what: str) -> int:
@@ -190,6 +228,7 @@ class Neuron(Module):
     Parameters:
         nin: number of inputs.
         activation: a name (see ``nn.activations``) or a callable on a Value; not softmax.
+        nonlin: micrograd's switch instead: True is relu, False linear.
         init: weight initialisation (see ``init_weights``); ``seed`` seeds it.
         weights, bias: explicit starting values instead (bias 0 by default).
         label: prefix of the node labels ('L0.N3' gives 'L0.N3.w0', ..., 'L0.N3.z').
@@ -207,6 +246,7 @@ class Neuron(Module):
         nin: int,
         activation: str | acts.Activation = "relu",
         *,
+        nonlin: bool | None = None,
         init: str = "auto",
         seed: int | np.random.Generator | None = None,
         weights: Sequence[float] | np.ndarray | None = None,
@@ -214,6 +254,7 @@ class Neuron(Module):
         label: str = "",
     ) -> None:
         nin = _count(nin, "Neuron: nin")
+        activation = _nonlin(activation, nonlin, "Neuron")
         fn = acts.get(activation)
         name = acts.canonical_name(activation)
         if acts.is_layerwise(fn):
@@ -221,7 +262,7 @@ class Neuron(Module):
         if weights is None:
             if resolve_init(init, name) == "zeros":
                 warnings.warn(_ZEROS_WARNING, stacklevel=2)
-            W, b = init_weights(init, name, nin, 1, np.random.default_rng(seed))
+            W, b = init_weights(init, name, nin, 1, _rng(init, name, seed))
             weights, bias = W[0], (b[0] if bias is None else bias)
         w = np.asarray(weights, dtype=np.float64)
         if w.shape != (nin,):
@@ -317,6 +358,7 @@ class Layer(Module):
 
     With ``activation="softmax"`` the neurons are linear and the layer returns the softmax of
     their outputs. ``weights`` (nout x nin) and ``biases`` (nout) set explicit values.
+    ``nonlin`` is micrograd's switch (True: relu, False: linear) instead of ``activation``.
 
     Example:
         >>> layer = Layer(2, 3, "softmax", weights=np.zeros((3, 2)))
@@ -332,6 +374,7 @@ class Layer(Module):
         nout: int,
         activation: str | acts.Activation = "relu",
         *,
+        nonlin: bool | None = None,
         init: str = "auto",
         seed: int | np.random.Generator | None = None,
         weights: Sequence[Sequence[float]] | np.ndarray | None = None,
@@ -339,13 +382,14 @@ class Layer(Module):
         index: int = 0,
     ) -> None:
         nin, nout = _count(nin, "Layer: nin"), _count(nout, "Layer: nout")
+        activation = _nonlin(activation, nonlin, "Layer")
         fn = acts.get(activation)
         name = acts.canonical_name(activation)
         layerwise = acts.is_layerwise(fn)
         if weights is None:
             if resolve_init(init, name) == "zeros":
                 warnings.warn(_ZEROS_WARNING, stacklevel=2)
-            weights, drawn = init_weights(init, name, nin, nout, np.random.default_rng(seed))
+            weights, drawn = init_weights(init, name, nin, nout, _rng(init, name, seed))
             biases = drawn if biases is None else biases
         W = np.asarray(weights, dtype=np.float64)
         b = np.zeros(nout) if biases is None else np.asarray(biases, dtype=np.float64).reshape(-1)
@@ -461,8 +505,11 @@ class MLP(Module):
         activation: the hidden layers' activation: one name/callable, or a list with one per
             hidden layer.
         output_activation: the output layer's ('linear', 'sigmoid', 'softmax', ...).
-        init: weight initialisation by name ('auto' picks by each layer's activation).
-        seed: seeds ``numpy.random.default_rng`` for reproducible weights.
+        init: weight initialisation by name ('auto' picks by each layer's activation;
+            'micrograd' draws micrograd's weights from Python's ``random``, so after
+            ``random.seed(1337)`` the weights are those of micrograd's demo).
+        seed: seeds ``numpy.random.default_rng`` (``random.Random`` for 'micrograd') for
+            reproducible weights.
         expanded: build each neuron's sum as w0*x0 + w1*x1 + ... + b instead of one dot node
             (for teaching pictures); values and gradients are identical.
 
@@ -512,7 +559,7 @@ class MLP(Module):
         schemes = [resolve_init(init, name) for name in names]
         if "zeros" in schemes:
             warnings.warn(_ZEROS_WARNING, stacklevel=2)
-        rng = np.random.default_rng(seed)
+        rng = _rng(init, "relu", seed)
         sizes = [nin, *nouts]
         params = [init_weights(init, names[i], sizes[i], sizes[i + 1], rng) for i in range(len(nouts))]
         self._build(nin, layer_acts, [W for W, _ in params], [b for _, b in params], expanded)

@@ -38,6 +38,7 @@ import graphviz
 import numpy as np
 
 from autograd_core import Value, ops, topological_order
+from autograd_core.closure import ClosureOp
 from autograd_core.graph import local_shares
 
 from .graph import (
@@ -239,7 +240,8 @@ def _caption(
         symbols[key] = names[a] if isinstance(a, Value) else _const_text(a, precision)
         numbers[key] = operand(a.data) if isinstance(a, Value) else _const_text(a, precision)
     sym_parts, num_parts = [], []
-    texts = RULE_TEXT.get(node.op)
+    hand_made = type(node._fn) is ClosureOp  # micrograd's Value(data, _children, _op): its own closure
+    texts = None if hand_made else RULE_TEXT.get(node.op)
     value_args = [(i, a) for i, a in enumerate(args) if isinstance(a, Value)]
     seen = set(had)
     for (i, a), (_, share) in zip(value_args, shares, strict=False):
@@ -255,6 +257,7 @@ def _caption(
             num_parts.append(f"{target} {eq} {fmt(share)}")
     if texts is None:
         kind = VJP_TEXT.get(node.op, "its define_op rule" if node.op not in ops.TABLE else "vector-Jacobian product")
+        kind = "its _backward closure" if hand_made else kind
         head = f"{node.op}: {kind} (g = {up} = {fmt(g)})"
         shown = num_parts[:4] + ([f"… and {len(num_parts) - 4} more"] if len(num_parts) > 4 else [])
         lines = [head, ";  ".join(shown)]
