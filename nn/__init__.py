@@ -66,7 +66,7 @@ from .data import (
 )
 from .estimators import MLPClassifier, MLPRegressor
 from .optim import SGD, Adam, RMSprop, get_optimizer, get_schedule
-from .train import History, evaluate, fit, predict, predict_classes
+from .train import History, choose_loss, evaluate, fit, predict, predict_classes
 
 __all__ += [
     "SGD",
@@ -76,6 +76,7 @@ __all__ += [
     "MLPRegressor",
     "MissingDependencyError",
     "RMSprop",
+    "choose_loss",
     "data",
     "estimators",
     "evaluate",

@@ -41,6 +41,7 @@ __all__ = [
     "DivergenceError",
     "History",
     "accuracy",
+    "choose_loss",
     "evaluate",
     "fit",
     "predict",
@@ -63,7 +64,8 @@ class DivergenceError(AutogradError, ArithmeticError):
     Example:
         >>> from nn import MLP
         >>> try:
-        ...     fit(MLP(1, [1], seed=0), [[1.0], [2.0]], [1.0, 0.0], optimizer="sgd", lr=1e308, progress=False)
+        ...     fit(MLP(1, [1], seed=0), [[1.0], [2.0]], [1.0, 0.0], loss="mse", optimizer="sgd", lr=1e308,
+        ...         progress=False)
         ... except DivergenceError as err:
         ...     print(str(err).split(";")[0])
         fit(): the loss became inf at epoch 2
@@ -149,6 +151,7 @@ class History:
             as {'L0': ..., 'L1': ...} (vanishing gradients show as early layers falling to 0).
         best_epoch: index of the best epoch (lowest monitored loss) when early stopping is on.
         stopped_early: True if training stopped before ``epochs`` (early stopping, schedule or callback).
+        loss_name: the loss trained on (the one ``fit`` picked when none was given).
 
     Example:
         >>> h = History(loss=[0.5, 0.25], metrics={"accuracy": [0.5, 1.0]})
@@ -165,6 +168,7 @@ class History:
     grad_norms: list[dict[str, float]] = field(default_factory=list)
     best_epoch: int | None = None
     stopped_early: bool = False
+    loss_name: str = ""
 
     @property
     def epochs(self) -> int:
@@ -199,6 +203,7 @@ class History:
             "grad_norms": [dict(zip(d, clean(d.values()))) for d in self.grad_norms],
             "best_epoch": self.best_epoch,
             "stopped_early": self.stopped_early,
+            "loss_name": self.loss_name,
         }
 
     def __repr__(self) -> str:
@@ -378,6 +383,70 @@ def _loss_name(loss: Any) -> str:
     return getattr(loss, "__name__", "custom")
 
 
+def _output_width(model: Any) -> int | None:
+    nouts = getattr(model, "nouts", None)
+    if isinstance(nouts, (list, tuple)) and nouts:
+        return int(nouts[-1])
+    nout = getattr(model, "nout", None)
+    return nout if isinstance(nout, int) else None
+
+
+def choose_loss(y: Any, model: Any = None) -> str:
+    """The loss ``fit`` uses when none is given, picked from the targets (and the model's output).
+
+    The rule, in order:
+
+    - 1-D 0/1 labels and one output: ``binary_cross_entropy`` after a sigmoid output, else
+      ``binary_cross_entropy_with_logits``;
+    - 1-D whole numbers 0..k-1, or one-hot rows of k columns, and k >= 2 outputs:
+      ``categorical_cross_entropy`` after a softmax output, else ``cross_entropy`` (on logits);
+    - anything else (real numbers, ±1 labels, several real columns): ``mse``.
+
+    hinge is never picked: pass ``loss="hinge"`` for micrograd's ±1 margin loss.
+
+    Example:
+        >>> from nn import MLP
+        >>> choose_loss([0, 1, 1], MLP(2, [1])), choose_loss([0, 2, 1], MLP(2, [3])), choose_loss([0.5, 2.0])
+        ('binary_cross_entropy_with_logits', 'cross_entropy', 'mse')
+    """
+    try:
+        arr = np.asarray(y, dtype=np.float64)
+    except (TypeError, ValueError):
+        return "mse"  # fit's target check names the problem
+    if arr.ndim == 2 and arr.shape[1] == 1:
+        arr = arr[:, 0]
+    if arr.size == 0 or not np.all(np.isfinite(arr)):
+        return "mse"
+    k = _output_width(model)
+    out_act = _output_activation(model)
+    whole = bool(np.all(arr == np.round(arr))) and float(arr.min()) >= 0
+    if arr.ndim == 1 and whole and float(arr.max()) <= 1 and k in (None, 1):
+        return "binary_cross_entropy" if out_act == "sigmoid" else "binary_cross_entropy_with_logits"
+    one_hot = arr.ndim == 2 and whole and float(arr.max()) <= 1 and bool(np.all(arr.sum(axis=1) == 1))
+    if (
+        k is not None
+        and k >= 2
+        and ((arr.ndim == 1 and whole and float(arr.max()) < k) or (one_hot and arr.shape[1] == k))
+    ):
+        return "categorical_cross_entropy" if out_act == "softmax" else "cross_entropy"
+    return "mse"
+
+
+def _early_stopping(
+    early_stopping: bool | None, patience: int | None, min_delta: float | None
+) -> tuple[bool, int, float]:
+    """(on, patience, min_delta): patience or min_delta given turns early stopping on, as in Keras."""
+    asked = [f"{n}={v!r}" for n, v in (("patience", patience), ("min_delta", min_delta)) if v is not None]
+    if early_stopping is False and asked:
+        raise ConfigError(f"fit(): {' and '.join(asked)} given with early_stopping=False; drop one of them")
+    on = bool(early_stopping) or (early_stopping is None and bool(asked))
+    patience = check_count(10 if patience is None else patience, "fit(): patience")
+    min_delta = 0.0 if min_delta is None else min_delta
+    if isinstance(min_delta, bool) or not isinstance(min_delta, numbers.Real) or min_delta < 0:
+        raise ConfigError(f"fit(): min_delta must be a number >= 0, got {min_delta!r}")
+    return on, patience, float(min_delta)
+
+
 def _prepare_targets(y: Any, loss_name: str, n: int, who: str) -> np.ndarray:
     try:
         arr = np.asarray(y, dtype=np.float64)
@@ -469,7 +538,7 @@ def fit(
     model: Any,
     X: Any,
     y: Any,
-    loss: str | Callable[..., Value] = "mse",
+    loss: str | Callable[..., Value] | None = None,
     optimizer: str | Optimizer = "sgd",
     lr: float | None = None,
     epochs: int = 100,
@@ -478,9 +547,9 @@ def fit(
     seed: int | None = None,
     validation_data: tuple[Any, Any] | None = None,
     validation_split: float = 0.0,
-    early_stopping: bool = False,
-    patience: int = 10,
-    min_delta: float = 0.0,
+    early_stopping: bool | None = None,
+    patience: int | None = None,
+    min_delta: float | None = None,
     metrics: Sequence[str] | str | None = "auto",
     alpha: float = 0.0,
     schedule: str | Schedule | None = None,
@@ -500,7 +569,10 @@ def fit(
         X: features, shape (n_samples, n_features).
         y: targets: numbers (n_samples,) or (n_samples, k); integer labels for cross_entropy;
             0/1 or ±1 labels for binary losses (0/1 labels are mapped to ±1 for ``hinge``).
-        loss: a loss name from ``nn.losses`` or a callable ``loss(pred, target, reduction)``.
+        loss: a loss name from ``nn.losses`` or a callable ``loss(pred, target, reduction)``;
+            None picks one from the targets (see ``choose_loss``: 0/1 labels -> binary
+            cross-entropy, integer labels for k outputs -> cross-entropy, else mse) and
+            ``History.loss_name`` records it.
         optimizer: "sgd", "adam", "rmsprop" or an Optimizer instance over the model's parameters.
         lr: learning rate of a named optimizer (its default when None).
         epochs: number of passes over the training data.
@@ -511,8 +583,10 @@ def fit(
         validation_split: fraction of (X, y) held out for validation (stratified for
             classification losses) when no ``validation_data`` is given.
         early_stopping: stop when the monitored loss (val_loss, else loss) has not improved by
-            ``min_delta`` for ``patience`` epochs, and restore the best weights.
-        patience, min_delta: early-stopping settings.
+            ``min_delta`` for ``patience`` epochs, and restore the best weights. None (the
+            default): on when ``patience`` or ``min_delta`` is given, as Keras's EarlyStopping.
+        patience, min_delta: early-stopping settings (default 10 and 0.0); giving either with
+            ``early_stopping=False`` is a ConfigError.
         metrics: names from ``METRICS`` ("accuracy", "mse", "mae", "r2"); "auto" is accuracy
             for classification losses and nothing for regression.
         alpha: L2 penalty coefficient on the weights (not the biases).
@@ -534,6 +608,8 @@ def fit(
         >>> h.epochs, sorted(h.to_dict())[:3]
         (5, ['best_epoch', 'epochs', 'grad_norms'])
     """
+    if loss is None:
+        loss = choose_loss(y, model)
     name = _loss_name(loss)
     loss_fn = _losses.get(loss)
     Xa = _features(X, model, "fit()")
@@ -541,9 +617,7 @@ def fit(
     check_scale(Xa, "X", "fit()")
     check_scale(ya, "y", "fit()")
     epochs = check_count(epochs, "fit(): epochs")
-    patience = check_count(patience, "fit(): patience")
-    if isinstance(min_delta, bool) or not isinstance(min_delta, numbers.Real) or min_delta < 0:
-        raise ConfigError(f"fit(): min_delta must be a number >= 0, got {min_delta!r}")
+    early_stopping, patience, min_delta = _early_stopping(early_stopping, patience, min_delta)
     check_nonneg(alpha, "fit(): alpha")
     validation_split = _fraction(validation_split, "validation_split")
     metric_names = _metric_names(metrics, name)
@@ -592,7 +666,7 @@ def fit(
     thr = _threshold(name, _output_activation(model), ya)
     decay = _penalised(model) if alpha else []
 
-    history = History(metrics={m: [] for m in metric_names})
+    history = History(metrics={m: [] for m in metric_names}, loss_name=name)
     if Xv is not None:
         history.val_metrics = {m: [] for m in metric_names}
     best = math.inf

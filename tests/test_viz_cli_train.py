@@ -67,6 +67,7 @@ def test_demo_writes_the_pictures_and_reports(tmp_path):
     for k, name in enumerate(frames, 1):
         assert f'data-file="{name}"' in page and f"step {k} of {len(frames)}" in page
     assert f"dL/d{neuron}.z" in page  # the chain rule names L: the steps are seeded with the real dL/da
+    assert out.strip().splitlines()[-1].endswith("; open out/neuron-steps/index.html in a browser")
     history = json.loads((folder / "history.json").read_text())
     assert history["epochs"] == 100
     assert MLP.load(folder / "model.json").nouts == [16, 16, 1]
@@ -78,6 +79,10 @@ def test_demo_without_dot_still_trains_and_says_what_was_skipped(tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert "skipped neuron.svg and neuron-steps/" in proc.stdout and "apt-get install graphviz" in proc.stdout
     assert (tmp_path / "d" / "loss.png").exists() and not (tmp_path / "d" / "neuron.svg").exists()
+    # it never points at a page it did not write: the last line names a picture that exists
+    assert "index.html" not in proc.stdout
+    last = proc.stdout.strip().splitlines()[-1]
+    assert last.endswith("; open d/boundary.png") and (tmp_path / "d" / "boundary.png").exists(), last
 
 
 @needs_dot
@@ -215,3 +220,23 @@ def test_neuron_view_shows_the_real_gradients_and_leaves_the_model_alone():
     labels = {v.label for v in deeper.subgraph.nodes}
     assert {"L0.N0.a", "L0.N3.a", f"{deeper.name}.z", "L"} <= labels and "x0" not in labels
     assert {v.label for v in deeper.subgraph.cut} >= {"L0.N0.a", "L"}
+
+
+def test_train_names_the_held_out_set_once_and_prints_one_training_loss(tmp_path, monkeypatch, capsys):
+    import viz.plots
+
+    legends: list[list[str]] = []
+    real = viz.plots.loss_curve
+
+    def spy(*args, **kwargs):
+        fig = real(*args, **kwargs)
+        legends.append(fig.axes[0].get_legend_handles_labels()[1])
+        return fig
+
+    monkeypatch.setattr(viz.plots, "loss_curve", spy)
+    args = ["train", "--data", "moons", "--samples", "40", "--hidden", "4", "--epochs", "2", "--no-progress"]
+    assert main([*args, "--out", str(tmp_path / "run")]) == 0
+    out = capsys.readouterr().out
+    assert "validation" not in out and re.search(r"^test: loss ", out, re.M)
+    assert len(re.findall(r"loss [\d.e+-]+", out.split("test:")[0].split("trained")[1])) == 1  # only train:'s
+    assert legends and [label.split()[0] for label in legends[0][:2]] == ["train", "test"]

@@ -70,7 +70,9 @@ examples:
 The expression may use numbers, names, + - * / **, parentheses and one-argument calls of
 tanh, exp, log, sqrt, sigmoid, relu, softplus, abs, sin, cos. It is parsed safely (never
 evaluated by Python). The picture's format follows the file extension: .svg, .png, .pdf need
-Graphviz's dot program; .dot writes the graph source and needs nothing.
+Graphviz's dot program; .dot writes the graph source and needs nothing. Names starting with x
+are drawn as inputs and the others as parameters (the legend says so); --inputs x,t marks the
+inputs yourself.
 """
 
 
@@ -83,6 +85,12 @@ def _graph_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-grad", action="store_true", help="do not run backward: show values only")
     p.add_argument("--rankdir", default="LR", choices=("LR", "TB", "RL", "BT"), help="layout direction (default LR)")
     p.add_argument("--precision", type=int, default=4, choices=range(0, 13), metavar="N", help="digits (default 4)")
+    p.add_argument(
+        "--inputs",
+        default=None,
+        metavar="NAMES",
+        help="names drawn as inputs, e.g. x,y; the other names are parameters (default: names starting with x)",
+    )
 
 
 def parse_assignments(items: Sequence[str]) -> dict[str, float]:
@@ -143,7 +151,8 @@ def cmd_graph(args: argparse.Namespace) -> int:
         raise CliError(f"the expression evaluates to {out.data} with these values: a number overflowed float64")
     if not args.no_grad:
         out.backward()
-    dg = draw_dot(out, rankdir=args.rankdir, show_grad=not args.no_grad, precision=args.precision)
+    marked = None if args.inputs is None else [n.strip() for n in args.inputs.split(",") if n.strip()]
+    dg = draw_dot(out, rankdir=args.rankdir, show_grad=not args.no_grad, precision=args.precision, inputs=marked)
     write_picture(dg, path, fmt)
 
     p = args.precision
@@ -316,6 +325,7 @@ def _pictures(
     log: bool,
     title: str,
     classes: bool = True,
+    held_out: str = "validation",
 ) -> tuple[list[Path], list[str]]:
     """loss.png, boundary.png (2-D data), neuron.svg and neuron-steps/ into ``out``: (written, notes)."""
     from nn.train import _prepare_targets, predict
@@ -328,7 +338,7 @@ def _pictures(
     written: list[Path] = []
     notes: list[str] = []
     try:
-        loss_curve(history, out / "loss.png", log=log, title=title)
+        loss_curve(history, out / "loss.png", log=log, title=title, held_out=held_out)
         written.append(out / "loss.png")
         if classes and X.shape[1] == 2 and model.nin == 2:
             decision_boundary(model, X, y, out / "boundary.png")
@@ -513,7 +523,9 @@ def cmd_train(args: argparse.Namespace) -> int:
         progress=not args.no_progress,
     )
     seconds = time.perf_counter() - start
-    print(f"trained in {seconds:.2f} s: final training loss {history.loss[-1]:.4g}")
+    # one training loss: the model's, on the training set after training (below); the per-epoch
+    # means (with the L2 term) are in history.json and loss.png
+    print(f"trained {history.epochs} epochs in {seconds:.2f} s")
     metrics = "auto" if k is not None else ("mse", "r2")
     results = [("train", _accuracy_line(model, Xtr, ytr, loss, metrics))]
     if len(Xte):
@@ -526,7 +538,9 @@ def cmd_train(args: argparse.Namespace) -> int:
     written = [out / "model.json", out / "history.json"]
     title = f"training loss ({loss})"
     drawable = k is not None and k <= MAX_PICTURE_CLASSES
-    pictures, notes = _pictures(out, model, history, Xtr, ytr, loss, log=False, title=title, classes=drawable)
+    pictures, notes = _pictures(
+        out, model, history, Xtr, ytr, loss, log=False, title=title, classes=drawable, held_out="test"
+    )
     if k is not None and not drawable and X.shape[1] == 2:
         notes.insert(0, f"skipped boundary.png: {k} classes are more than the {MAX_PICTURE_CLASSES} it can tell apart")
     try:
@@ -610,7 +624,14 @@ def cmd_demo(args: argparse.Namespace) -> int:
         print(note)
     for path in [*pictures, out / "model.json", out / "history.json"]:
         print(f"wrote {path}")
-    print(f"done in {time.perf_counter() - start:.1f} s; open {out / 'neuron-steps' / 'index.html'} in a browser")
+    page = out / "neuron-steps" / "index.html"
+    look = next((p for p in (page, out / "boundary.png", out / "loss.png") if p in pictures), None)
+    # point only at a picture this run wrote (without dot there is no step-by-step page)
+    print(
+        f"done in {time.perf_counter() - start:.1f} s"
+        + (f"; open {look}" if look else "")
+        + (" in a browser" if look == page else "")
+    )
     return 0
 
 

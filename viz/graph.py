@@ -35,6 +35,7 @@ import graphviz
 import numpy as np
 
 from autograd_core import AutogradError, Value, topological_order
+from autograd_core.params import Parameter
 
 __all__ = [
     "INSTALL_HINT",
@@ -151,16 +152,26 @@ def find_node(root: Value, label: str) -> Value:
     raise VizError(f"no node labelled {label!r} in the graph of {root!r:.60}")
 
 
-def node_kind(v: Value) -> str:
-    """'parameter' (a scalar leaf), 'input' (a laned leaf or a leaf labelled x...) or 'intermediate'.
+def node_kind(v: Value, inputs: frozenset[Value] | None = None) -> str:
+    """'parameter', 'input' or 'intermediate' (any node that is not a leaf).
+
+    A leaf is an input when it is in ``inputs``; without ``inputs``, by a stated guess: a
+    leaf with lanes (a batch) or a label starting with ``x`` is an input, a model's
+    ``Parameter`` and every other leaf a parameter (the legend says so).
 
     Example:
         >>> from autograd_core import Value
         >>> node_kind(Value(1.0, label="w")), node_kind(Value(1.0, label="x1")), node_kind(Value([1.0, 2.0]))
         ('parameter', 'input', 'input')
+        >>> t = Value(1.0, label="t"); node_kind(t, inputs=frozenset([t]))
+        'input'
     """
     if not v.is_leaf:
         return "intermediate"
+    if inputs is not None:
+        return "input" if v in inputs else "parameter"
+    if isinstance(v, Parameter):
+        return "parameter"
     if v.lanes is not None or v.label.startswith("x"):
         return "input"
     return "parameter"
@@ -281,9 +292,10 @@ def _value_label(
     border_width: int | None = None,
     grad_width: int | None = None,
     label_text: str | None = None,
+    kind: str | None = None,
 ) -> str:
     """HTML label of a Value: a record of label, data and grad cells (in a row for LR)."""
-    kind = node_kind(v)
+    kind = kind or node_kind(v)
     color_on = shading.mode != "none"
     cells = []
     if label_text is not None:
@@ -427,9 +439,11 @@ def _plural(n: int, word: str) -> str:
     return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
 
-def _summary_label(key: str, members: list[Value], where: dict[Value, tuple[int, int]], precision: int) -> str:
-    params = [v for v in members if node_kind(v) == "parameter"]
-    inputs = [v for v in members if node_kind(v) == "input"]
+def _summary_label(
+    key: str, members: list[Value], where: dict[Value, tuple[int, int]], precision: int, kinds: dict[Value, str]
+) -> str:
+    params = [v for v in members if kinds[v] == "parameter"]
+    inputs = [v for v in members if kinds[v] == "input"]
     ops = Counter(v.op for v in members if v.op)
     neurons = {where[v] for v in members if v in where}
     rows = [f"<B>{_esc(key)}</B> (collapsed)"]
@@ -462,10 +476,19 @@ def _summary_label(key: str, members: list[Value], where: dict[Value, tuple[int,
     return f'<<TABLE BORDER="1" CELLBORDER="0" CELLSPACING="0" CELLPADDING="3"{bg}>{body}</TABLE>>'
 
 
-def _legend(shading: _Shading, extra_rows: Iterable[str] = (), show_grad: bool = True) -> str:
-    """HTML label for the bottom of the picture: node kinds, gradient shades and marks."""
+KIND_RULE = {  # how a leaf's kind was decided, as the legend states it
+    False: {"parameter": "parameter: other leaf", "input": "input: leaf named x… or laned"},
+    True: {"parameter": "parameter: other leaf", "input": "input: marked as input"},
+}
+
+
+def _legend(shading: _Shading, extra_rows: Iterable[str] = (), show_grad: bool = True, marked: bool = False) -> str:
+    """HTML label for the bottom of the picture: node kinds (and how leaves were told apart),
+    gradient shades and marks."""
+    rule = {**KIND_RULE[marked], "intermediate": "intermediate"}
     kinds = "".join(
-        _td(name, KIND_FILL[name], f' COLOR="{KIND_BORDER[name]}"') for name in ("parameter", "input", "intermediate")
+        _td(_esc(rule[name]), KIND_FILL[name], f' COLOR="{KIND_BORDER[name]}"')
+        for name in ("parameter", "input", "intermediate")
     )
     kinds += _td("<B>output</B> (bold)", None) + _td("op", "#fffbe6")
     rows = [f"<TR>{kinds}</TR>"]
@@ -526,6 +549,7 @@ def draw_dot(
     cluster: bool = True,
     max_nodes: int = 500,
     legend: bool = True,
+    inputs: Iterable[Value | str] | None = None,
 ) -> graphviz.Digraph:
     """A ``graphviz.Digraph`` of ``root`` and everything it was computed from.
 
@@ -540,6 +564,9 @@ def draw_dot(
         max_nodes: above this many Values, layers (and, if still too many, depth bands) are
             collapsed into summary nodes with counts and gradient norms.
         legend: show the legend at the bottom (when coloured).
+        inputs: the leaves to draw as inputs (Values, or their labels); every other leaf is then
+            a parameter. Without it a leaf named ``x…`` or with lanes is an input (see
+            ``node_kind``); the legend states which rule was used.
 
     Returns:
         a ``graphviz.Digraph``; ``.source`` is the DOT text, ``render``/``pipe`` need ``dot``.
@@ -562,7 +589,22 @@ def draw_dot(
         cluster=cluster,
         max_nodes=max_nodes,
         legend=legend,
+        inputs=_marked(root, inputs),
     )
+
+
+def _marked(root: Value | Subgraph, inputs: Iterable[Value | str] | None) -> frozenset[Value] | None:
+    """The leaves named or given in ``inputs``; a label that matches no leaf is an error."""
+    if inputs is None:
+        return None
+    leaves = [v for v in _resolve(root).nodes if v.is_leaf]
+    wanted = list(inputs)
+    labels = {w for w in wanted if isinstance(w, str)}
+    unknown = sorted(labels - {v.label for v in leaves})
+    if unknown:
+        raise VizError(f"inputs: no leaf labelled {', '.join(map(repr, unknown[:5]))} in the graph")
+    given = {id(w) for w in wanted if isinstance(w, Value)}
+    return frozenset(v for v in leaves if v.label in labels or id(v) in given)
 
 
 def node_ids(nodes: Sequence[Value]) -> dict[Value, str]:
@@ -591,6 +633,7 @@ def _draw(
     op_kw: dict[Value, dict[str, str]] | None = None,
     edge_kw: dict[Value, dict[str, str]] | None = None,
     graph_label: str | None = None,
+    inputs: frozenset[Value] | None = None,
 ) -> graphviz.Digraph:
     """draw_dot's body; the overrides restyle single Values, op nodes and the edges into an op
     (used by the step-by-step frames)."""
@@ -602,6 +645,7 @@ def _draw(
     group = _groups(nodes, top, where, max_nodes) if len(nodes) > max_nodes else {}
 
     ids = node_ids(nodes)
+    kinds = {v: node_kind(v, inputs) for v in nodes}
     inside = set(nodes)
     # Where each node statement goes: the main graph, or a neuron cluster.
     bodies: dict[tuple[int, int] | None, list[tuple[str, dict[str, str]]]] = {None: []}
@@ -616,7 +660,7 @@ def _draw(
             members.setdefault(group[v], []).append(v)
     gids = {key: f"g{i}" for i, key in enumerate(members)}
     for key, vs in members.items():
-        bodies[None].append((gids[key], {"label": _summary_label(key, vs, where, precision), "shape": "plain"}))
+        bodies[None].append((gids[key], {"label": _summary_label(key, vs, where, precision, kinds), "shape": "plain"}))
 
     # (tail, head) -> list of edge attribute dicts, one per use (x * x draws two edges).
     edges: dict[tuple[str, str], list[dict[str, str]]] = {}
@@ -631,6 +675,7 @@ def _draw(
             precision=precision,
             shading=shading,
             is_root=v is top,
+            kind=kinds[v],
             **value_kw.get(v, {}),
         )
         put(v, ids[v], {"label": label})
@@ -707,7 +752,7 @@ def _draw(
         notes = []
         if group:
             notes.append(f"{len(nodes)} nodes &gt; max_nodes={max_nodes}: {len(members)} groups collapsed")
-        dg.attr(label=_legend(shading, notes, show_grad), labelloc="b", labeljust="l")
+        dg.attr(label=_legend(shading, notes, show_grad, inputs is not None), labelloc="b", labeljust="l")
     return dg
 
 

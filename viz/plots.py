@@ -104,7 +104,13 @@ def _series(xs: Iterable[Any]) -> np.ndarray:
     return np.array([np.nan if x is None else float(x) for x in xs], dtype=np.float64)
 
 
-def loss_curve(history: Any, path: str | Path | None = None, log: bool = False, title: str | None = None) -> Figure:
+def loss_curve(
+    history: Any,
+    path: str | Path | None = None,
+    log: bool = False,
+    title: str | None = None,
+    held_out: str = "validation",
+) -> Figure:
     """Training (and validation) loss per epoch, and the metrics beside it when there are any.
 
     Parameters:
@@ -112,11 +118,13 @@ def loss_curve(history: Any, path: str | Path | None = None, log: bool = False, 
         path: save the figure there (PNG by default).
         log: a logarithmic loss axis (non-positive losses are left out).
         title: the figure's title (default "training loss").
+        held_out: what the legend calls the held-out set (``backprop train`` says "test", as
+            its summary does).
 
     Example:
-        >>> fig = loss_curve([1.0, 0.5, 0.25], log=True)
-        >>> [ax.get_yscale() for ax in fig.axes]
-        ['log']
+        >>> fig = loss_curve({"loss": [1.0, 0.5], "val_loss": [1.1, 0.7]}, held_out="test")
+        >>> fig.axes[0].get_legend_handles_labels()[1]
+        ['train loss (final 0.5)', 'test loss (final 0.7)']
     """
     h = _history_dict(history)
     loss = _series(h["loss"])
@@ -135,7 +143,7 @@ def loss_curve(history: Any, path: str | Path | None = None, log: bool = False, 
     if val.size:
         vfinite = val[np.isfinite(val)]
         vfinal = f" (final {vfinite[-1]:.4g})" if vfinite.size else ""
-        ax.plot(np.arange(1, val.size + 1), val, color="#ff7f0e", lw=1.8, label=f"validation loss{vfinal}")
+        ax.plot(np.arange(1, val.size + 1), val, color="#ff7f0e", lw=1.8, label=f"{held_out} loss{vfinal}")
     best = h.get("best_epoch")
     if isinstance(best, int) and 0 <= best < loss.size:
         ax.axvline(best + 1, color="#868e96", ls=":", lw=1, label=f"best epoch ({best + 1})")
@@ -154,7 +162,7 @@ def loss_curve(history: Any, path: str | Path | None = None, log: bool = False, 
             mx.plot(np.arange(1, values.size + 1), values, color=color, lw=1.8, label=f"train {name}")
             if name in val_metrics:
                 v = val_metrics[name]
-                mx.plot(np.arange(1, v.size + 1), v, color=color, ls="--", lw=1.5, label=f"validation {name}")
+                mx.plot(np.arange(1, v.size + 1), v, color=color, ls="--", lw=1.5, label=f"{held_out} {name}")
         mx.set_xlabel("epoch")
         mx.set_title(", ".join(metrics))
         mx.grid(True, alpha=0.3)
