@@ -61,7 +61,10 @@ def pair(value: Any, what: str, minimum: int = 1) -> tuple[int, int]:
 
 def _image(shape: Shape, who: str) -> tuple[int, int, int]:
     if len(shape) != 3:
-        raise ShapeError(f"{who} needs an image input (channels, height, width), got shape {shape}; nothing to do here")
+        raise ShapeError(
+            f"{who} needs an image (channels, height, width) but gets a vector of shape {shape}: convolutions "
+            "and pooling go before Flatten and dense layers, and the Sequential needs input_shape=(C, H, W)"
+        )
     return shape  # type: ignore[return-value]
 
 
@@ -83,7 +86,13 @@ class Filter(Module):
         self.b = Value(float(bias))
         self._flat = [v for plane in self.w for row in plane for v in row]  # (c, i, j) order: PyTorch's
 
-    def _relabel(self, prefix: str) -> None:
+    def relabel(self, prefix: str) -> None:
+        """Rename the weights ``{prefix}.w{c}.{i}.{j}`` and the bias ``{prefix}.b``.
+
+        Example:
+            >>> f = Conv2d(1, 1, 1).filters[0]; f.relabel("C2.F0"); f.b.label
+            'C2.F0.b'
+        """
         for c, plane in enumerate(self.w):
             for i, row in enumerate(plane):
                 for j, v in enumerate(row):
@@ -156,7 +165,7 @@ class Conv2d(Module):
         W, b = self._check_weights(W, b, "Conv2d")
         self.filters = [Filter(W[f], b[f]) for f in range(F)]
         self._position = -1
-        self._relabel(0)
+        self.relabel(0)
 
     def _check_weights(self, W: Any, b: Any, who: str) -> tuple[np.ndarray, np.ndarray]:
         F, C, (kh, kw) = self.out_channels, self.in_channels, self.kernel_size
@@ -173,12 +182,18 @@ class Conv2d(Module):
             raise ShapeError(f"{who}: a weight or bias is not finite")
         return W, b
 
-    def _relabel(self, position: int) -> None:
+    def relabel(self, position: int) -> None:
+        """Number the layer ``position``: its labels become ``C{position}.F{f}.w{c}.{i}.{j}``, ``.b``, ``.z[y,x]``.
+
+        Example:
+            >>> conv = Conv2d(1, 2, 1); conv.relabel(3); conv.filters[1].b.label
+            'C3.F1.b'
+        """
         if position == self._position:
             return
         self._position = position
         for f, filt in enumerate(self.filters):
-            filt._relabel(f"C{position}.F{f}")
+            filt.relabel(f"C{position}.F{f}")
         self._labels: tuple[Shape, list[str]] | None = None  # made for an input shape on first use
 
     def output_shape(self, shape: Shape, where: str = "Conv2d") -> Shape:
@@ -305,7 +320,13 @@ class _Pool2d(Module):
         self._position = 0
         self._cache: tuple[Shape, list[tuple[int, ...]], list[str]] | None = None
 
-    def _relabel(self, position: int) -> None:
+    def relabel(self, position: int) -> None:
+        """Number the layer ``position``: its output pixels become ``P{position}.C{c}[y,x]``.
+
+        Example:
+            >>> pool = MaxPool2d(2); pool.relabel(2); pool._forward([1.0, 2.0, 3.0, 4.0], (1, 2, 2))[0].label
+            'P2.C0[0,0]'
+        """
         self._position, self._cache = position, None
 
     def output_shape(self, shape: Shape, where: str = "") -> Shape:
@@ -419,8 +440,12 @@ class Flatten(Module):
         (256,)
     """
 
-    def _relabel(self, position: int) -> None:
-        pass
+    def relabel(self, position: int) -> None:
+        """Nothing to rename: Flatten makes no nodes.
+
+        Example:
+            >>> Flatten().relabel(3)
+        """
 
     def output_shape(self, shape: Shape, where: str = "Flatten") -> Shape:
         """(product of ``shape``,).
@@ -476,7 +501,13 @@ class Activation(Module):
         self._method = {"relu": Value.relu, "tanh": Value.tanh, "sigmoid": Value.sigmoid}.get(self.name)
         self._position = 0
 
-    def _relabel(self, position: int) -> None:
+    def relabel(self, position: int) -> None:
+        """Number the layer ``position``: outputs of unlabelled inputs become ``A{position}[i]``.
+
+        Example:
+            >>> act = Activation("relu"); act.relabel(5); act._forward([1.0], (1,))[0].label
+            'A5[0]'
+        """
         self._position = position
 
     def output_shape(self, shape: Shape, where: str = "Activation") -> Shape:
@@ -555,7 +586,7 @@ def layer_from_config(cfg: Any, where: str) -> Module:
         >>> layer_from_config({"type": "MaxPool2d", "kernel_size": [2, 2], "stride": [2, 2]}, "layers[2]")
         MaxPool2d(kernel_size=(2, 2), stride=(2, 2))
     """
-    from .layers import Layer
+    from .layers import Layer, _config_activation
 
     if not isinstance(cfg, Mapping):
         raise ModelFileError(f"config: {where} must be an object, got {type(cfg).__name__}")
@@ -592,13 +623,7 @@ def layer_from_config(cfg: Any, where: str) -> Module:
         return v[0], v[1]
 
     def name(key: str) -> str:
-        v = cfg[key]
-        if not isinstance(v, str):
-            raise ModelFileError(f"config: {where} ({kind}): {key} must be an activation name, got {v!r:.40}")
-        try:
-            return acts.canonical_name(v)
-        except ConfigError as err:
-            raise ModelFileError(f"config: {where}: {err}") from None
+        return _config_activation(cfg[key], f"{where} ({kind}): {key}")
 
     if kind == "Conv2d":
         cin, cout = count("in_channels"), count("out_channels")

@@ -38,7 +38,7 @@ from autograd_core.params import ParamBuffer, Parameter, pack
 
 from . import activations as acts
 from .errors import ConfigError, ModelFileError
-from .module import Module
+from .module import Module, summary_table
 
 __all__ = ["INITS", "MLP", "Layer", "Neuron", "init_weights", "micrograd_rng", "resolve_init"]
 
@@ -282,6 +282,20 @@ class Neuron(Module):
         self._zlabel = f"{prefix}z"
         self._alabel = f"{prefix}a"
 
+    def relabel(self, prefix: str) -> None:
+        """Rename the neuron's nodes ``{prefix}.w0``, ..., ``{prefix}.b`` and its outputs ``.z``, ``.a``.
+
+        Example:
+            >>> n = Neuron(2, "tanh"); n.relabel("L4.N0")
+            >>> [p.label for p in n.parameters()], n([1.0, 1.0]).label
+            (['L4.N0.w0', 'L4.N0.w1', 'L4.N0.b'], 'L4.N0.a')
+        """
+        pre = f"{prefix}." if prefix else ""
+        for i, w in enumerate(self.w):
+            w.label = f"{pre}w{i}"
+        self.b.label = f"{pre}b"
+        self._zlabel, self._alabel = f"{pre}z", f"{pre}a"
+
     def parameters(self) -> list[Value]:
         """The weights then the bias (micrograd's order).
 
@@ -409,6 +423,21 @@ class Layer(Module):
         pack(self.parameters())  # one buffer for the layer, row j = [*w_j, b_j]
         self._block_key: Any = None
         self._block: tuple[np.ndarray, np.ndarray] | None = None
+
+    def relabel(self, index: int) -> None:
+        """Number the layer ``index``: its nodes become ``L{index}.N{j}.w{i}``, ``.b``, ``.z``, ``.a``.
+
+        ``nn.Sequential`` calls it with the layer's position (PyTorch's ``model[i]``).
+
+        Example:
+            >>> layer = Layer(2, 3, "softmax"); layer.relabel(4)
+            >>> layer.neurons[1].w[0].label, layer([1.0, 2.0])[2].label
+            ('L4.N1.w0', 'L4.N2.a')
+        """
+        self.index = index
+        for j, neuron in enumerate(self.neurons):
+            neuron.relabel(f"L{index}.N{j}")
+        self._alabels = [f"L{index}.N{j}.a" for j in range(self.nout)]
 
     def parameters(self) -> list[Value]:
         """Each neuron's weights then its bias, neuron by neuron (micrograd's order).
@@ -700,18 +729,8 @@ class MLP(Module):
             for i, layer in enumerate(self.layers)
         ]
         head = ("layer", "input -> output", "activation", "params")
-        widths = [max(len(r[k]) for r in [head, *rows]) for k in range(4)]
-        total = str(sum(int(r[3]) for r in rows))
-
-        def line(r: tuple[str, ...]) -> str:
-            return "  ".join(
-                [r[0].ljust(widths[0]), r[1].ljust(widths[1]), r[2].ljust(widths[2]), r[3].rjust(widths[3])]
-            )
-
-        width = sum(widths) + 6
         title = f"MLP: {' -> '.join(str(n) for n in [self.nin, *self.nouts])}"
-        foot = "total parameters" + total.rjust(width - len("total parameters"))
-        return "\n".join([title, "=" * width, line(head), "-" * width, *map(line, rows), "=" * width, foot])
+        return summary_table(title, head, rows, ("  ", "  ", "  "))
 
     def __repr__(self) -> str:
         return self.summary()
@@ -771,7 +790,7 @@ def _check_config(config: Any, keys: set[str]) -> Mapping[str, Any]:
             raise ModelFileError(f"config: the {key!r} entry is missing")
     extra = sorted(set(config) - keys)
     if extra:
-        raise ModelFileError(f"config: unexpected entry {extra[0]!r}")
+        raise ModelFileError(f"config: unexpected entry {str(extra[0])[:40]!r}")
     return config
 
 
@@ -784,7 +803,7 @@ def _config_count(cfg: Mapping[str, Any], key: str) -> int:
 
 def _config_activation(name: Any, where: str) -> str:
     if not isinstance(name, str):
-        raise ModelFileError(f"config: {where} must be an activation name, got {name!r}")
+        raise ModelFileError(f"config: {where} must be an activation name, got {name!r:.40}")
     try:
         return acts.canonical_name(name)
     except ConfigError as err:

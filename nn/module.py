@@ -46,7 +46,7 @@ from .errors import ModelFileError, StateDictError
 FORMAT = "autograd-core-model"
 VERSION = 1
 
-__all__ = ["FORMAT", "VERSION", "Module"]
+__all__ = ["FORMAT", "VERSION", "Module", "summary_table"]
 
 
 def _walk(obj: Any, name: str) -> Iterator[tuple[str, Value]]:
@@ -367,3 +367,30 @@ def read_model_file(path: str | os.PathLike[str]) -> dict[str, Any]:
         if not isinstance(doc[key], dict):
             raise ModelFileError(f"{path}: {key!r} must be a JSON object, got {type(doc[key]).__name__}")
     return doc
+
+
+def summary_table(title: str, head: tuple[str, ...], rows: list[tuple[str, ...]], gaps: tuple[str, ...]) -> str:
+    """A Keras-like summary: a title, the columns (the last, a parameter count, right-aligned) and the total.
+
+    ``gaps`` are the separators between the columns; the footer sums the last column.
+
+    Example:
+        >>> print(summary_table("net", ("layer", "kind", "params"), [("L0", "dense", "12")], ("  ", "    ")))
+        net
+        ======================
+        layer  kind     params
+        ----------------------
+        L0     dense        12
+        ======================
+        total parameters    12
+    """
+    widths = [max(len(r[k]) for r in [head, *rows]) for k in range(len(head))]
+
+    def line(r: tuple[str, ...]) -> str:
+        cells = [c.ljust(w) for c, w in zip(r[:-1], widths)] + [r[-1].rjust(widths[-1])]
+        return "".join(c + g for c, g in zip(cells, (*gaps, "")))
+
+    width = sum(widths) + sum(map(len, gaps))
+    total = str(sum(int(r[-1]) for r in rows))
+    foot = "total parameters" + total.rjust(width - len("total parameters"))
+    return "\n".join([title, "=" * width, line(head), "-" * width, *map(line, rows), "=" * width, foot])

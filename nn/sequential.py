@@ -38,8 +38,8 @@ from autograd_core import DomainError, OperandTypeError, ShapeError, Value
 from .conv import Activation, Conv2d, as_layer, config_parameter_count, dense_weights
 from .conv import layer_from_config as _layer_from_config
 from .errors import ConfigError, ModelFileError
-from .layers import Layer, _prepare
-from .module import Module
+from .layers import Layer, _check_config, _prepare
+from .module import Module, summary_table
 
 __all__ = ["MAX_PARAMETERS", "Sequential"]
 
@@ -57,20 +57,6 @@ def _shape(value: Any) -> Shape:
             f"Sequential: input_shape must be (channels, height, width) or (features,), got {value!r:.60}"
         )
     return tuple(int(v) for v in items)
-
-
-def _relabel_dense(layer: Layer, position: int) -> None:
-    """Name a dense layer's nodes by its position in the Sequential: L4.N3.w1, L4.N3.z, L4.N3.a."""
-    if layer.index == position and layer.neurons[0].b.label == f"L{position}.N0.b":
-        return
-    layer.index = position
-    for j, neuron in enumerate(layer.neurons):
-        prefix = f"L{position}.N{j}"
-        for i, w in enumerate(neuron.w):
-            w.label = f"{prefix}.w{i}"
-        neuron.b.label = f"{prefix}.b"
-        neuron._zlabel, neuron._alabel = f"{prefix}.z", f"{prefix}.a"
-    layer._alabels = [f"L{position}.N{j}.a" for j in range(layer.nout)]
 
 
 def _describe(layer: Module) -> str:
@@ -123,10 +109,7 @@ class Sequential(Module):
         self.layers = items
         self._shapes = self._check_shapes()
         for i, layer in enumerate(items):
-            if isinstance(layer, Layer):
-                _relabel_dense(layer, i)
-            else:
-                layer._relabel(i)  # type: ignore[attr-defined]
+            layer.relabel(i)  # type: ignore[attr-defined]  # labels by position: C0.F3.w0.1.2, L4.N3.w1
         self.nin = math.prod(self.input_shape)
         if seed is not None:
             self._reseed(seed)
@@ -328,16 +311,8 @@ class Sequential(Module):
             for i, (layer, shape) in enumerate(zip(self.layers, self._shapes))
         ]
         head = ("layer", "type", "output shape", "params")
-        widths = [max(len(r[k]) for r in [head, *rows]) for k in range(4)]
-
-        def line(r: tuple[str, ...]) -> str:
-            return f"{r[0].ljust(widths[0])}  {r[1].ljust(widths[1])} {r[2].ljust(widths[2])}  {r[3].rjust(widths[3])}"
-
-        width = sum(widths) + 5
-        total = str(sum(int(r[3]) for r in rows))
         title = f"Sequential: {self.input_shape} -> {self.output_shape}"
-        foot = "total parameters" + total.rjust(width - len("total parameters"))
-        return "\n".join([title, "=" * width, line(head), "-" * width, *map(line, rows), "=" * width, foot])
+        return summary_table(title, head, rows, ("  ", " ", "  "))
 
     def __repr__(self) -> str:
         return self.summary()
@@ -366,15 +341,7 @@ class Sequential(Module):
             ...     "layers": [{"type": "Layer", "nin": 4, "nout": 2, "activation": "relu"}]}).output_shape
             (2,)
         """
-        if not isinstance(config, Mapping):
-            raise ModelFileError(f"config must be an object, got {type(config).__name__}")
-        keys = {"type", "input_shape", "layers"}
-        for key in sorted(keys):
-            if key not in config:
-                raise ModelFileError(f"config: the {key!r} entry is missing")
-        extra = sorted(set(config) - keys)
-        if extra:
-            raise ModelFileError(f"config: unexpected entry {str(extra[0])[:40]!r}")
+        _check_config(config, {"type", "input_shape", "layers"})
         shape, layers = config["input_shape"], config["layers"]
         if not (
             isinstance(shape, list)

@@ -15,7 +15,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from autograd_core import Value, detect_anomaly, no_grad, sum_values
+from autograd_core import Value, detect_anomaly, no_grad, sum_values, topological_order
 from autograd_core.conv import dot_patches
 from nn import AvgPool2d, Conv2d, Flatten, Layer, MaxPool2d, Sequential, losses, reference
 
@@ -282,3 +282,25 @@ def test_a_few_training_steps_lower_the_loss(batch: int) -> None:
         opt.step()
         first = loss.data if first is None else first
     assert losses.cross_entropy(model(X), y).data < first
+
+
+def test_labels_follow_the_position_in_the_sequential() -> None:
+    """Sequential numbers its layers through their public ``relabel`` hooks: C0.F3.w0.1.2, P2.C1[y,x],
+    L4.N1.w0/.z/.a, and the same labels on one image and on lanes."""
+    dense = Layer(8, 2, "tanh")  # built as layer 0 (L0...), placed at position 4
+    model = Sequential(Conv2d(1, 2, 3, padding=1), "relu", MaxPool2d(2), Flatten(), dense, input_shape=(1, 4, 4))
+    assert model.layers[0].filters[1].w[0][2][1].label == "C0.F1.w0.2.1"
+    assert [p.label for p in dense.parameters()][:2] == ["L4.N0.w0", "L4.N0.w1"]
+    assert dense.neurons[1].b.label == "L4.N1.b" and dense.index == 4
+    for x in (np.zeros(16).tolist(), np.zeros((3, 16))):
+        out = model(x)
+        assert [a.label for a in out] == ["L4.N0.a", "L4.N1.a"]
+        assert [p.label for p in out[1].parents] == ["L4.N1.z"]
+        z = out[1].parents[0]
+        pooled = [p.label for p in z.parents if p.label.startswith("P")]
+        assert pooled[:2] == ["P2.C0[0,0]", "P2.C0[0,1]"] and pooled[-1] == "P2.C1[1,1]"
+        relu = next(p for p in topological_order(out[0]) if p.label == "C0.F1.a[3,2]")
+        assert relu.parents[0].label == "C0.F1.z[3,2]"
+    assert [p.label for p in Sequential.from_config(model.config()).parameters()] == [
+        p.label for p in model.parameters()
+    ]
