@@ -107,7 +107,18 @@ __all__ += ["export_onnx", "from_torch", "to_torch", "torch_bridge"]
 
 # --- convolutional networks (issue 12) ---
 from . import conv, sequential  # noqa: E402
+from .cnn_estimator import CNNClassifier  # noqa: E402
 from .conv import Activation, AvgPool2d, Conv2d, Flatten, MaxPool2d  # noqa: E402
 from .sequential import Sequential  # noqa: E402
 
-__all__ += ["Activation", "AvgPool2d", "Conv2d", "Flatten", "MaxPool2d", "Sequential", "conv", "sequential"]
+__all__ += [
+    "Activation",
+    "AvgPool2d",
+    "CNNClassifier",
+    "Conv2d",
+    "Flatten",
+    "MaxPool2d",
+    "Sequential",
+    "conv",
+    "sequential",
+]

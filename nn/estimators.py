@@ -395,6 +395,10 @@ class _BaseMLP:
             bs.append(rng.uniform(-bound, bound, fan_out))
         return MLP.from_weights(Ws, bs, [self.activation] * len(hidden) + ["identity"])
 
+    def _reusable(self, n_features: int, hidden: list[int], n_out: int) -> bool:
+        """warm_start: whether the fitted ``model_`` has the architecture a new fit asks for."""
+        return self.model_.nin == n_features and self.model_.nouts == [*hidden, n_out]
+
     def _make_optimizer(self, params: list[Value]) -> Optimizer:
         if self.solver == "sgd":
             return SGD(
@@ -417,13 +421,7 @@ class _BaseMLP:
         hidden, _ = self._validate()
         rng = _rng(self.random_state)
         n_features = X.shape[1]
-        reuse = (
-            self.warm_start
-            and hasattr(self, "model_")
-            and self.model_.nin == n_features
-            and self.model_.nouts == [*hidden, n_out]
-        )
-        if not reuse:
+        if not (self.warm_start and hasattr(self, "model_") and self._reusable(n_features, hidden, n_out)):
             self.model_ = self._init_model(n_features, hidden, n_out, rng)
             self.t_ = 0
             self.loss_curve_: list[float] = []

@@ -304,3 +304,14 @@ def test_labels_follow_the_position_in_the_sequential() -> None:
     assert [p.label for p in Sequential.from_config(model.config()).parameters()] == [
         p.label for p in model.parameters()
     ]
+
+
+def test_save_and_load_keep_weights_labels_and_outputs(tmp_path) -> None:
+    model = Sequential(Conv2d(2, 3, (3, 2), stride=(2, 1), padding=1), "tanh", AvgPool2d(2), Flatten(),
+                       Layer(6, 2, "linear"), input_shape=(2, 5, 4), seed=4)  # fmt: skip
+    model.save(tmp_path / "cnn.json")
+    again = Sequential.load(tmp_path / "cnn.json")
+    X = np.random.default_rng(1).normal(size=(3, 40))
+    assert [p.label for p in again.parameters()] == [p.label for p in model.parameters()]
+    np.testing.assert_array_equal([v.data for v in again(X)], [v.data for v in model(X)])
+    assert again.summary() == model.summary()
