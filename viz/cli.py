@@ -28,7 +28,7 @@ import numpy as np
 
 from autograd_core import AutogradError, __version__, grads_array
 
-from . import bench, cli_export
+from . import bench, cli_check, cli_export
 from .dataset import MAX_CSV_BYTES, read_csv, read_table  # noqa: F401  (viz.cli.read_csv stays importable)
 
 PROG = "backprop"
@@ -641,11 +641,18 @@ CHECK_EPILOG = """\
 examples:
   backprop check
   backprop check --quick --seed 3
+  backprop check --backprop my_backprop.py:backprop --losses sse,bce
 
 For random small MLPs, every hidden activation and every loss (with the output layer it
 belongs with), the engine's gradients of all weights and biases are compared with the NumPy
 reference backprop (nn.reference: the seeds' dZ, dW, db formulas) and with central finite
 differences (autograd_core.numerical_grad). Exit status 0 when every row passes, 1 otherwise.
+
+With --backprop FILE.py:FUNCTION, your own backprop is checked instead (check_backprop from
+autograd_core.testing; needs hypothesis): FUNCTION(Ws, bs, activations, X, Y, loss) returns
+(dWs, dbs) in the tutorials' notation (X: one column per sample, W_l: n_l x n_(l-1),
+dW = dZ A^T / m, db: n_l x 1). Exit status 1 on a wrong gradient (the smallest failing case
+is printed), 2 on a bad argument or a file that does not import.
 """
 
 CHECK_LOSSES: dict[str, tuple[int, str, str]] = {
@@ -672,6 +679,7 @@ def _check_arguments(p: argparse.ArgumentParser) -> None:
         default=1e-6,
         help="relative tolerance against finite differences (default 1e-6; the reference must agree to 1e-9)",
     )
+    cli_check.add_arguments(p)
 
 
 def _targets(kind: str, k: int, m: int, rng: np.random.Generator) -> np.ndarray:
@@ -749,6 +757,8 @@ def cmd_check(args: argparse.Namespace) -> int:
         all 56 rows pass ...
         0
     """
+    if args.backprop is not None:  # the user's own backprop instead of the engine's
+        return cli_check.command(args)
     models = 1 if args.quick else 3
     fd_tol, ref_tol = args.tol, REFERENCE_TOL
     head = f"{'activation':<11} {'loss':<34} {'models':>6} {'vs reference':>13} {'vs finite diff':>15}  result"

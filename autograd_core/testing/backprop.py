@@ -24,6 +24,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 from hypothesis import HealthCheck, Phase, assume, given, settings
+from hypothesis import seed as seeded
 from hypothesis import strategies as st
 
 from ..errors import AutogradError, GradcheckError
@@ -96,8 +97,8 @@ def _report(case: Case, fn: Backprop, headline: str, details: str) -> GradcheckE
     name = _fn_name(fn)
     return GradcheckError(
         f"check_backprop: {headline}\n"
-        f"{details}\n"
-        f"  smallest failing case hypothesis found: {case.describe()}\n"
+        + (f"{details}\n" if details else "")
+        + f"  smallest failing case hypothesis found: {case.describe()}\n"
         f"  reproduce:\n{_indent(case.code(name))}"
     )
 
@@ -227,6 +228,7 @@ def check_backprop(
     atol: float = 1e-8,
     rtol: float = 1e-6,
     kink: float = 1e-6,
+    seed: int | None = None,
 ) -> None:
     """Check a hand-written backprop ``fn(Ws, bs, activations, X, Y, loss) -> (dWs, dbs)`` against the engine.
 
@@ -252,6 +254,7 @@ def check_backprop(
             ``|got − expected| ≤ atol + rtol·|expected|``.
         kink: cases where a relu/leaky_relu Z is this close to 0 are skipped (relu′(0) is a
             convention, not a derivative); saturated sigmoid/softmax outputs are skipped too.
+        seed: draw the same cases on every run (default: hypothesis's own random draws).
 
     Example:
         >>> def wrong(Ws, bs, activations, X, Y, loss):          # dW forgot the 1/m
@@ -319,4 +322,6 @@ def check_backprop(
             assume(False)
             raise AssertionError("unreachable") from err
 
+    if seed is not None:
+        run = seeded(seed)(run)
     run()
