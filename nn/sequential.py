@@ -35,15 +35,16 @@ import numpy as np
 
 from autograd_core import DomainError, OperandTypeError, ShapeError, Value
 
-from .conv import Activation, Conv2d, as_layer, config_parameter_count, dense_weights
+from .conv import Activation, Conv2d, Flatten, as_layer, config_parameter_count, dense_weights
 from .conv import layer_from_config as _layer_from_config
 from .errors import ConfigError, ModelFileError
 from .layers import Layer, _check_config, _prepare
 from .module import Module, summary_table
 
-__all__ = ["MAX_PARAMETERS", "Sequential"]
+__all__ = ["MAX_NODES", "MAX_PARAMETERS", "Sequential"]
 
 MAX_PARAMETERS = 5_000_000  # a config describing more is refused before anything is built
+MAX_NODES = 1_000_000  # nodes one forward pass makes (per image; lanes carry the batch): refused beyond
 Shape = tuple[int, ...]
 
 
@@ -108,6 +109,13 @@ class Sequential(Module):
         self.input_shape = _shape(input_shape)
         self.layers = items
         self._shapes = self._check_shapes()
+        nodes = sum(math.prod(shape) for layer, shape in zip(items, self._shapes) if not isinstance(layer, Flatten))
+        if nodes > MAX_NODES:
+            raise ConfigError(
+                f"Sequential: its layers make {nodes:,} nodes per forward pass, more than {MAX_NODES:,}: a graph of "
+                "scalar nodes that large does not fit in memory; use fewer filters, a stride or pooling, or a smaller "
+                "image"
+            )
         for i, layer in enumerate(items):
             layer.relabel(i)  # type: ignore[attr-defined]  # labels by position: C0.F3.w0.1.2, L4.N3.w1
         self.nin = math.prod(self.input_shape)
@@ -315,6 +323,8 @@ class Sequential(Module):
         return summary_table(title, head, rows, ("  ", " ", "  "))
 
     def __repr__(self) -> str:
+        if not hasattr(self, "_shapes"):  # __init__ refused the layers
+            return "Sequential(<not built>)"
         return self.summary()
 
     def config(self) -> dict[str, Any]:

@@ -19,7 +19,7 @@ from autograd_core import Value, detect_anomaly, no_grad, sum_values, topologica
 from autograd_core.conv import dot_patches
 from nn import AvgPool2d, Conv2d, Flatten, Layer, MaxPool2d, Sequential, losses, reference
 
-ACTS = ["linear", "tanh", "sigmoid", "relu", "softplus"]
+ACTS = ["linear", "tanh", "sigmoid", "relu", "softplus", "leaky_relu", "elu"]
 
 
 @st.composite
@@ -196,16 +196,17 @@ def test_a_few_gradients_equal_central_differences(p: dict, seed: int) -> None:
         assert abs(analytic - numeric) <= 1e-6 + 1e-4 * abs(numeric), (w.label, analytic, numeric)
 
 
-def test_second_order_hessian_vector_product_equals_differences_of_the_reference() -> None:
-    """backward(create_graph=True) through conv, tanh, max pool and a dense layer: H·v by the engine
-    equals (∇L(w + h v) - ∇L(w - h v)) / 2h of the reference's gradients."""
+@pytest.mark.parametrize(("pool", "batch"), [(MaxPool2d, 3), (AvgPool2d, 3), (MaxPool2d, 1)])
+def test_second_order_hessian_vector_product_equals_differences_of_the_reference(pool, batch: int) -> None:
+    """backward(create_graph=True) through conv, tanh, pooling and a dense layer, on lanes and on one
+    image (a scalar graph): H·v by the engine equals (∇L(w + h v) - ∇L(w - h v)) / 2h of the reference."""
     rng = np.random.default_rng(7)
-    model = Sequential(Conv2d(2, 2, 2, padding=1), "tanh", MaxPool2d(2), Flatten(), Layer(8, 2, "linear"),
+    model = Sequential(Conv2d(2, 2, 2, padding=1), "tanh", pool(2), Flatten(), Layer(8, 2, "linear"),
                        input_shape=(2, 3, 3), seed=3)  # fmt: skip
-    X, y = rng.normal(size=(3, 18)), np.array([0, 1, 1])
+    X, y = rng.normal(size=(batch, 18)), np.array([0, 1, 1])[:batch]
     params = model.parameters()
     v = rng.normal(size=len(params))
-    loss = losses.cross_entropy(model(X), y)
+    loss = losses.cross_entropy(model(X) if batch > 1 else model(X[0].tolist()), y if batch > 1 else int(y[0]))
     loss.backward(create_graph=True)
     grads = [p.grad for p in params]
     assert all(isinstance(g, Value) for g in grads)

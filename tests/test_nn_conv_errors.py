@@ -92,6 +92,10 @@ def test_a_shape_that_does_not_fit_is_refused_at_build_naming_layer_and_shapes(c
         (lambda: Sequential(Conv2d(1, 4, 3), input_shape=(1, 8)), "input_shape must be"),
         (lambda: Sequential(Conv2d(1, 4, 3), input_shape=(1, 0, 8)), "input_shape must be"),
         (lambda: Sequential(Conv2d(1, 1, 1), object(), input_shape=(1, 2, 2)), "item 1 is a object"),
+        (
+            lambda: Sequential(Conv2d(1, 64, 3, padding=1), input_shape=(1, 128, 128)),
+            "make 1,048,576 nodes per forward pass, more than 1,000,000",
+        ),
     ],
 )
 def test_bad_layer_arguments_are_config_errors(build, fragment: str) -> None:
