@@ -31,7 +31,7 @@ from typing import Any
 
 import numpy as np
 
-from autograd_core import ShapeError, Value, apply, ops
+from autograd_core import DomainError, OperandTypeError, ShapeError, Value, apply, ops
 from autograd_core.conv import dot_patches, output_size, patch_index
 
 from . import activations as acts
@@ -66,6 +66,21 @@ def _image(shape: Shape, who: str) -> tuple[int, int, int]:
             "and pooling go before Flatten and dense layers, and the Sequential needs input_shape=(C, H, W)"
         )
     return shape  # type: ignore[return-value]
+
+
+def _image_batch(x: Any, who: str) -> tuple[list[Any], tuple[int, int, int]]:
+    """An array (C, H, W) (one image: a scalar graph) or (n, C, H, W) (a batch: lanes) as flat inputs, and (C, H, W)."""
+    try:
+        arr = np.asarray(x, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise OperandTypeError(f"{who}: the input must be an array of numbers, (C, H, W) or (n, C, H, W)") from None
+    if arr.ndim not in (3, 4) or 0 in arr.shape:
+        raise ShapeError(f"{who}: expected an image (C, H, W) or a batch (n, C, H, W), got shape {arr.shape}")
+    if not np.all(np.isfinite(arr)):
+        raise DomainError(f"{who}: the input holds a value that is not finite")
+    if arr.ndim == 3:
+        return arr.reshape(-1).tolist(), arr.shape  # type: ignore[return-value]
+    return list(np.ascontiguousarray(arr.reshape(len(arr), -1).T)), arr.shape[1:]  # type: ignore[return-value]
 
 
 # --- convolution ----------------------------------------------------------------------------
@@ -125,7 +140,7 @@ class Conv2d(Module):
 
     Example:
         >>> conv = Conv2d(1, 1, 2, weights=[[[[1.0, 0.0], [0.0, 1.0]]]], bias=[0.5])
-        >>> [z.data for z in conv._forward([1.0, 2.0, 3.0, 4.0], (1, 2, 2))]
+        >>> [z.data for z in conv(np.array([[[1.0, 2.0], [3.0, 4.0]]]))]
         [5.5]
     """
 
@@ -219,7 +234,7 @@ class Conv2d(Module):
         """The labels of the output pixels for an input of ``shape``, in (filter, row, column) order.
 
         Example:
-            >>> Conv2d(1, 2, 3)._forward([0.0] * 9, (1, 3, 3))[1].label
+            >>> Conv2d(1, 2, 3)(np.zeros((1, 3, 3)))[1].label
             'C0.F1.z[0,0]'
         """
         if self._labels is None or self._labels[0] != shape:
@@ -237,6 +252,20 @@ class Conv2d(Module):
             160
         """
         return [p for f in self.filters for p in (*f._flat, f.b)]
+
+    def __call__(self, x: Any) -> list[Value]:
+        """The output pixels for an image (C, H, W) or a batch (n, C, H, W), flat in (filter, row, column) order.
+
+        One image gives a scalar graph; a batch gives laned nodes (as PyTorch's ``conv(x)``, but flat).
+
+        Example:
+            >>> conv = Conv2d(1, 1, 2, weights=[[[[1.0, 0.0], [0.0, 1.0]]]], bias=[0.5])
+            >>> [z.data for z in conv(np.arange(4.0).reshape(1, 2, 2))], conv(np.zeros((3, 1, 2, 2)))[0].lanes
+            ([3.5], 3)
+        """
+        xs, shape = _image_batch(x, self.describe())
+        self.output_shape(shape, self.describe())
+        return self._forward(xs, shape)
 
     def _forward(self, xs: list[Any], shape: Shape) -> list[Value]:
         filters = self.filters
@@ -324,7 +353,7 @@ class _Pool2d(Module):
         """Number the layer ``position``: its output pixels become ``P{position}.C{c}[y,x]``.
 
         Example:
-            >>> pool = MaxPool2d(2); pool.relabel(2); pool._forward([1.0, 2.0, 3.0, 4.0], (1, 2, 2))[0].label
+            >>> pool = MaxPool2d(2); pool.relabel(2); pool(np.ones((1, 2, 2)))[0].label
             'P2.C0[0,0]'
         """
         self._position, self._cache = position, None
@@ -355,6 +384,17 @@ class _Pool2d(Module):
             labels = [f"{pre}.C{c}[{y},{x}]" for c in range(C) for y in range(oh) for x in range(ow)]
             self._cache = (shape, windows, labels)
         return self._cache[1], self._cache[2]
+
+    def __call__(self, x: Any) -> list[Value]:
+        """The pooled pixels for an image (C, H, W) or a batch (n, C, H, W), flat in (channel, row, column) order.
+
+        Example:
+            >>> [v.data for v in MaxPool2d(2)(np.array([[[1.0, 5.0], [3.0, 2.0]]]))]
+            [5.0]
+        """
+        xs, shape = _image_batch(x, self.describe())
+        self.output_shape(shape, self.describe())
+        return self._forward(xs, shape)
 
     def _forward(self, xs: list[Any], shape: Shape) -> list[Value]:
         windows, labels = self._windows(shape)
@@ -405,7 +445,7 @@ class MaxPool2d(_Pool2d):
     first largest input (PyTorch's choice on ties).
 
     Example:
-        >>> [v.data for v in MaxPool2d(2)._forward([1.0, 5.0, 3.0, 2.0], (1, 2, 2))]
+        >>> [v.data for v in MaxPool2d(2)(np.array([[[1.0, 5.0], [3.0, 2.0]]]))]
         [5.0]
     """
 
@@ -419,7 +459,7 @@ class AvgPool2d(_Pool2d):
     Each output pixel is one ``mean`` node over its window.
 
     Example:
-        >>> [v.data for v in AvgPool2d(2)._forward([1.0, 5.0, 3.0, 3.0], (1, 2, 2))]
+        >>> [v.data for v in AvgPool2d(2)(np.array([[[1.0, 5.0], [3.0, 3.0]]]))]
         [3.0]
     """
 

@@ -15,7 +15,16 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from autograd_core import Value, detect_anomaly, no_grad, sum_values, topological_order
+from autograd_core import (
+    DomainError,
+    OperandTypeError,
+    ShapeError,
+    Value,
+    detect_anomaly,
+    no_grad,
+    sum_values,
+    topological_order,
+)
 from autograd_core.conv import dot_patches
 from nn import AvgPool2d, Conv2d, Flatten, Layer, MaxPool2d, Sequential, losses, reference
 
@@ -316,3 +325,32 @@ def test_save_and_load_keep_weights_labels_and_outputs(tmp_path) -> None:
     assert [p.label for p in again.parameters()] == [p.label for p in model.parameters()]
     np.testing.assert_array_equal([v.data for v in again(X)], [v.data for v in model(X)])
     assert again.summary() == model.summary()
+
+
+@settings(max_examples=20, deadline=None)
+@given(networks(convs=(1, 1), max_batch=3))
+def test_calling_a_conv_or_pool_layer_on_images_equals_the_reference(p: dict) -> None:
+    """conv(x) and pool(x) on an (n, C, H, W) batch (lanes) and on one (C, H, W) image (a scalar graph)."""
+    model, X = p["model"], p["X"]
+    images = X.reshape(len(X), *model.input_shape)
+    conv = model.layers[0]
+    W, b = conv.weights()
+    want = reference.conv2d_forward(images, W, b, conv.stride, conv.padding)
+    np.testing.assert_allclose(np.array([z.data for z in conv(images)]), want.reshape(len(X), -1).T, rtol=1e-12)
+    np.testing.assert_allclose([z.data for z in conv(images[0])], want[0].ravel(), rtol=1e-12)
+    for pool, kind in ((MaxPool2d(1, 2), "max"), (AvgPool2d((1, 1)), "avg")):
+        pooled = reference.pool2d_forward(kind, images, pool.kernel_size, pool.stride)
+        np.testing.assert_allclose(np.array([v.data for v in pool(images)]), pooled.reshape(len(X), -1).T)
+
+
+def test_calling_a_layer_on_a_bad_array_names_the_layer_and_the_shape() -> None:
+    with pytest.raises(ShapeError, match=r"Conv2d\(2, 1, 3\) takes 2 input channels, got an input of shape"):
+        Conv2d(2, 1, 3)(np.zeros((5, 1, 4, 4)))
+    with pytest.raises(ShapeError, match=r"MaxPool2d\(3\): a 3x3 window does not fit an input of shape \(1, 2, 5\)"):
+        MaxPool2d(3)(np.zeros((1, 2, 5)))
+    with pytest.raises(ShapeError, match=r"expected an image \(C, H, W\) or a batch \(n, C, H, W\), got shape \(16,\)"):
+        Conv2d(1, 1, 3)(np.zeros(16))
+    with pytest.raises(DomainError, match="not finite"):
+        AvgPool2d(2)(np.full((1, 2, 2), np.nan))
+    with pytest.raises(OperandTypeError, match="array of numbers"):
+        AvgPool2d(2)([[["a", "b"]]])
