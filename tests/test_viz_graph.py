@@ -223,7 +223,7 @@ def cluster_block(src: str, name: str) -> str:
 
 
 def test_mlp_nodes_are_grouped_per_neuron_inside_layers():
-    src = draw_dot(mlp_2_4_1()).source
+    src = draw_dot(mlp_2_4_1(), view="full").source
     layer0 = cluster_block(src, "cluster_L0")
     for n in range(4):
         assert f"subgraph cluster_L0_N{n}" in layer0
@@ -236,7 +236,7 @@ def test_mlp_nodes_are_grouped_per_neuron_inside_layers():
 
 
 def test_unlabelled_partial_sums_join_their_neuron():
-    src = draw_dot(mlp_2_4_1()).source
+    src = draw_dot(mlp_2_4_1(), view="full").source
     n0 = cluster_block(src, "cluster_L0_N0")
     assert n0.count('label="*"') == 2 and n0.count('label="+"') == 2
 
@@ -246,7 +246,7 @@ def test_cluster_false_draws_flat():
 
 
 def test_dead_neuron_is_visible_in_the_network():
-    src = draw_dot(mlp_2_4_1()).source
+    src = draw_dot(mlp_2_4_1(), view="full").source
     n2 = cluster_block(src, "cluster_L0_N2")
     assert vg.ZERO_FILL in node_line(n2, "L0.N2.w0")
     assert vg.ZERO_FILL not in node_line(cluster_block(src, "cluster_L0_N1"), "L0.N1.w0")
@@ -329,7 +329,7 @@ def test_bad_extension_and_unwritable_path(tmp_path):
 @needs_dot
 def test_real_svg_png_pdf_rendering(tmp_path):
     loss = mlp_2_4_1()
-    svg = render(loss, tmp_path / "mlp.svg").read_text()
+    svg = render(loss, tmp_path / "mlp.svg", view="full").read_text()
     assert svg.lstrip().startswith("<?xml") and "<svg" in svg
     for text in ("L0.N0.w0", "L1.N0.a", "layer 0", "tanh", "relu"):
         assert text in svg

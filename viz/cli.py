@@ -83,7 +83,12 @@ def _graph_arguments(p: argparse.ArgumentParser) -> None:
         "-o", "--output", default="graph.svg", help="picture to write: .svg .png .pdf .dot (default graph.svg)"
     )
     p.add_argument("--no-grad", action="store_true", help="do not run backward: show values only")
-    p.add_argument("--rankdir", default="LR", choices=("LR", "TB", "RL", "BT"), help="layout direction (default LR)")
+    p.add_argument(
+        "--rankdir",
+        default="auto",
+        choices=("auto", "LR", "TB", "RL", "BT"),
+        help="layout direction (default auto: LR while it fits a screen, else TB)",
+    )
     p.add_argument("--precision", type=int, default=4, choices=range(0, 13), metavar="N", help="digits (default 4)")
     p.add_argument(
         "--inputs",

@@ -37,6 +37,8 @@ import numpy as np
 from autograd_core import AutogradError, Value, topological_order
 from autograd_core.params import Parameter
 
+from .layout import FULL_VIEW_MAX_OVERFLOW, choose_rankdir, estimate
+
 __all__ = [
     "INSTALL_HINT",
     "GraphView",
@@ -539,9 +541,12 @@ def _resolve(root: Value | Subgraph) -> Subgraph:
     return Subgraph(root, topological_order(root))
 
 
+VIEWS = ("auto", "network", "full")
+
+
 def draw_dot(
     root: Value | Subgraph,
-    rankdir: str = "LR",
+    rankdir: str = "auto",
     show_data: bool = True,
     show_grad: bool = True,
     precision: int = 4,
@@ -550,12 +555,25 @@ def draw_dot(
     max_nodes: int = 500,
     legend: bool = True,
     inputs: Iterable[Value | str] | None = None,
+    view: str = "auto",
+    expand: str | None = None,
 ) -> graphviz.Digraph:
     """A ``graphviz.Digraph`` of ``root`` and everything it was computed from.
 
+    The defaults choose the picture by the size it will have on a screen (``viz.layout``):
+
+    - ``view="auto"``: every node while the picture needs at most 1.5 screens (or has one
+      neuron at most);
+      a bigger picture of an ``nn`` network (nodes labelled ``L{layer}.N{neuron}.*``) becomes
+      the network view. ``view="network"``: each layer is one block (counts, ops, gradient
+      norms) and one neuron, ``expand`` ('L0.N3'; default: the first layer's neuron with the
+      largest |grad| of its z), is drawn in full. ``view="full"``: every node, on request.
+    - ``rankdir="auto"``: left to right while that fits a screen, else top to bottom when that
+      needs fewer screens.
+
     Parameters:
         root: a Value, or a ``Subgraph`` from ``subgraph_of(node, depth)``.
-        rankdir: 'LR' (inputs on the left) or 'TB' (inputs on top); also 'RL', 'BT'.
+        rankdir: 'auto', 'LR' (inputs on the left) or 'TB' (inputs on top); also 'RL', 'BT'.
         show_data, show_grad: which cells the Value records show.
         precision: digits after the point.
         color: 'grad' (kinds, |grad| shades, zero and NaN marks, legend), 'kind' (node kinds
@@ -567,6 +585,7 @@ def draw_dot(
         inputs: the leaves to draw as inputs (Values, or their labels); every other leaf is then
             a parameter. Without it a leaf named ``x…`` or with lanes is an input (see
             ``node_kind``); the legend states which rule was used.
+        view, expand: 'auto', 'network' or 'full', and the neuron the network view expands.
 
     Returns:
         a ``graphviz.Digraph``; ``.source`` is the DOT text, ``render``/``pipe`` need ``dot``.
@@ -578,9 +597,15 @@ def draw_dot(
         >>> "* 2.0" in src and "data 6.0000" in src and "grad 2.0000" in src
         True
     """
-    mode = _check_args(rankdir, precision, color, max_nodes)
+    if view not in VIEWS:
+        raise VizError(f"view must be one of {', '.join(VIEWS)}, got {view!r}")
+    mode = _check_args("LR" if rankdir == "auto" else rankdir, precision, color, max_nodes)
+    sub = _resolve(root)
+    group, expanded = _view_groups(sub, view, expand, max_nodes)
+    if rankdir == "auto":
+        rankdir = choose_rankdir(sub.nodes, group)
     return _draw(
-        _resolve(root),
+        sub,
         rankdir=rankdir,
         show_data=show_data,
         show_grad=show_grad,
@@ -590,7 +615,48 @@ def draw_dot(
         max_nodes=max_nodes,
         legend=legend,
         inputs=_marked(root, inputs),
+        group=group,
+        expanded=expanded,
     )
+
+
+def _view_groups(sub: Subgraph, view: str, expand: str | None, max_nodes: int) -> tuple[dict[Value, str], str | None]:
+    """Which Values collapse into which block ({} for every node, layers for the network view),
+    and the neuron the network view expands (None for the other views)."""
+    nodes, root = sub.nodes, sub.root
+    where = _neuron_of(nodes)
+    neurons = set(where.values())
+    full = _groups(nodes, root, where, max_nodes) if len(nodes) > max_nodes else {}
+    if view == "full" or (view == "auto" and len(neurons) < 2):
+        return full, None
+    if view == "auto":
+        best = min((estimate(nodes, full, d) for d in ("LR", "TB")), key=lambda size: size.overflow)
+        if best.overflow <= FULL_VIEW_MAX_OVERFLOW:
+            return full, None
+    if not neurons:
+        if view == "network":
+            raise VizError("view='network' needs an nn network's nodes (labelled L{layer}.N{neuron}.*)")
+        return full, None
+    chosen = _expanded(nodes, where, expand)
+    group = {v: f"layer {where[v][0]}" for v in nodes if v in where and where[v] != chosen and v is not root}
+    return group, f"L{chosen[0]}.N{chosen[1]}"
+
+
+def _expanded(nodes: list[Value], where: dict[Value, tuple[int, int]], expand: str | None) -> tuple[int, int]:
+    """The neuron the network view draws in full: ``expand``, else the first layer's busiest."""
+    neurons = set(where.values())
+    if expand is not None:
+        m = LAYER_LABEL.match(str(expand) + ".")
+        if not m or (int(m.group(1)), int(m.group(2))) not in neurons:
+            names = ", ".join(f"L{a}.N{b}" for a, b in sorted(neurons)[:4])
+            raise VizError(f"expand: no neuron {str(expand)[:20]!r} in this network (neurons are {names}, ...)")
+        return int(m.group(1)), int(m.group(2))
+    first = min(layer for layer, _ in neurons)
+    zs = [v for v in nodes if where.get(v, (None,))[0] == first and v.label.endswith(".z")]
+    if not zs:
+        return min(n for n in neurons if n[0] == first)
+    busiest = max(zs, key=lambda v: float(np.max(np.abs(_raw(v.grad)))) if _finite(v.grad) else -1.0)
+    return where[busiest]
 
 
 def _marked(root: Value | Subgraph, inputs: Iterable[Value | str] | None) -> frozenset[Value] | None:
@@ -634,6 +700,8 @@ def _draw(
     edge_kw: dict[Value, dict[str, str]] | None = None,
     graph_label: str | None = None,
     inputs: frozenset[Value] | None = None,
+    group: dict[Value, str] | None = None,
+    expanded: str | None = None,
 ) -> graphviz.Digraph:
     """draw_dot's body; the overrides restyle single Values, op nodes and the edges into an op
     (used by the step-by-step frames)."""
@@ -641,8 +709,11 @@ def _draw(
     nodes, top = sub.nodes, sub.root
     dg = _new_digraph(rankdir)
     shading = _Shading(nodes, mode)
-    where = _neuron_of(nodes) if cluster or len(nodes) > max_nodes else {}
-    group = _groups(nodes, top, where, max_nodes) if len(nodes) > max_nodes else {}
+    where = _neuron_of(nodes) if cluster or len(nodes) > max_nodes or expanded else {}
+    if expanded:  # the network view's output stands on its own, beside its layer's block
+        where.pop(top, None)
+    if group is None:
+        group = _groups(nodes, top, where, max_nodes) if len(nodes) > max_nodes else {}
 
     ids = node_ids(nodes)
     kinds = {v: node_kind(v, inputs) for v in nodes}
@@ -750,7 +821,12 @@ def _draw(
         dg.attr(label=graph_label, labelloc="t", labeljust="l")
     elif legend and mode != "none":
         notes = []
-        if group:
+        if expanded:
+            notes.append(
+                f"network view of {len(nodes)} nodes: each layer one block, neuron {expanded} in full "
+                "(view='full' draws every node, expand='L1.N0' another neuron)"
+            )
+        elif group:
             notes.append(f"{len(nodes)} nodes &gt; max_nodes={max_nodes}: {len(members)} groups collapsed")
         dg.attr(label=_legend(shading, notes, show_grad, inputs is not None), labelloc="b", labeljust="l")
     return dg
