@@ -912,6 +912,10 @@ def write_picture(dg: graphviz.Digraph, path: Path, fmt: str) -> None:
 class GraphView:
     """Jupyter display of a graph: ``GraphView(root, rankdir="TB")`` as the last line of a cell.
 
+    It takes draw_dot's options, whose defaults size the picture for a screen, so the SVG a
+    notebook stores stays small: micrograd's 2-16-16-1 network on one sample is about 22 KB
+    (the tests hold it under 100 KB), where ``view="full"`` gives about 730 KB.
+
     Example:
         >>> from autograd_core import Value
         >>> view = GraphView(Value(1.0, label="x") * 2.0)

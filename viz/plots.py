@@ -124,7 +124,7 @@ def loss_curve(
     Example:
         >>> fig = loss_curve({"loss": [1.0, 0.5], "val_loss": [1.1, 0.7]}, held_out="test")
         >>> fig.axes[0].get_legend_handles_labels()[1]
-        ['train loss (final 0.5)', 'test loss (final 0.7)']
+        ['train loss, epoch mean (final 0.5)', 'test loss (final 0.7)']
     """
     h = _history_dict(history)
     loss = _series(h["loss"])
@@ -139,7 +139,7 @@ def loss_curve(
     epochs = np.arange(1, loss.size + 1)
     finite = loss[np.isfinite(loss)]
     final = f" (final {finite[-1]:.4g})" if finite.size else ""
-    ax.plot(epochs, loss, color="#1f77b4", lw=1.8, label=f"train loss{final}")
+    ax.plot(epochs, loss, color="#1f77b4", lw=1.8, label=f"train loss, epoch mean{final}")
     if val.size:
         vfinite = val[np.isfinite(val)]
         vfinal = f" (final {vfinite[-1]:.4g})" if vfinite.size else ""
