@@ -51,7 +51,8 @@ def test_loss_curve_from_json_dict_with_validation_and_plain_list(tmp_path):
     fig = plots.loss_curve(h, tmp_path / "l.png")
     assert png_size(tmp_path / "l.png") == (550, 360)
     labels = [line.get_label() for line in fig.axes[0].lines]
-    assert labels[:2] == ["train loss, epoch mean (final 0.5)", "validation loss (final 0.6)"] and "best epoch (2)" in labels
+    assert labels[:2] == ["train loss, epoch mean (final 0.5)", "validation loss (final 0.6)"]
+    assert "best epoch (2)" in labels
     assert len(plots.loss_curve([3.0, 2.0]).axes) == 1
     with pytest.raises(VizError, match="empty"):
         plots.loss_curve([])

@@ -66,7 +66,7 @@ def test_full_detail_on_request(micrograd_net):
 def test_another_neuron_expanded_on_request(micrograd_net):
     src = draw_dot(micrograd_net, view="network", expand="L1.N3").source
     assert "<B>L1.N3.w15</B>" in src and "neuron L1.N3 in full" in src and "<B>L0.N" not in src
-    with pytest.raises(VizError, match="expand: no neuron 'L7.N0'"):
+    with pytest.raises(VizError, match=r"expand: no neuron 'L7\.N0'"):
         draw_dot(micrograd_net, view="network", expand="L7.N0")
     with pytest.raises(VizError, match="view must be one of auto, network, full"):
         draw_dot(micrograd_net, view="layers")
