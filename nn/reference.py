@@ -1,4 +1,7 @@
-"""The independent oracle: vectorised NumPy forward and backward of the same MLPs.
+"""The independent oracle: vectorised NumPy forward and backward of the same MLPs and CNNs.
+
+Convolutions and pooling (``conv2d_*``, ``pool2d_*``, and ``cnn_*`` for a whole
+``nn.Sequential``) are at the end of the module, with their notation.
 
 Written in the seeds' notation, with samples as columns and nothing shared with the engine
 but the weights::

@@ -354,3 +354,19 @@ def test_calling_a_layer_on_a_bad_array_names_the_layer_and_the_shape() -> None:
         AvgPool2d(2)(np.full((1, 2, 2), np.nan))
     with pytest.raises(OperandTypeError, match="array of numbers"):
         AvgPool2d(2)([[["a", "b"]]])
+
+
+@settings(max_examples=15, deadline=None)
+@given(networks(max_batch=3))
+def test_every_input_form_gives_the_same_outputs(p: dict) -> None:
+    """A batch as (n, C·H·W) or (n, C, H, W); one image as (C, H, W), C·H·W numbers or Values."""
+    model, X = p["model"], p["X"]
+    images = X.reshape(len(X), *model.input_shape)
+
+    def data(out) -> np.ndarray:
+        return np.array([v.data for v in (out if isinstance(out, list) else [out])])
+
+    flat = data(model(X))
+    np.testing.assert_array_equal(data(model(images)), flat)
+    for one in (images[0], X[0], X[0].tolist(), [Value(v) for v in X[0]]):
+        np.testing.assert_allclose(data(model(one)), flat[:, 0], rtol=1e-12, atol=1e-14)
