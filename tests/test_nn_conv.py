@@ -370,3 +370,24 @@ def test_every_input_form_gives_the_same_outputs(p: dict) -> None:
     np.testing.assert_array_equal(data(model(images)), flat)
     for one in (images[0], X[0], X[0].tolist(), [Value(v) for v in X[0]]):
         np.testing.assert_allclose(data(model(one)), flat[:, 0], rtol=1e-12, atol=1e-14)
+
+
+def test_a_sequential_of_dense_layers_matches_the_mlp_reference() -> None:
+    """input_shape=(features,): the CNN reference's vector path equals the MLP reference."""
+    model = Sequential(Layer(4, 3, "tanh"), "relu", Layer(3, 2, "linear"), seed=2)
+    X, y = np.random.default_rng(3).normal(size=(5, 4)), np.array([0, 1, 1, 0, 1])
+    loss, dWs, dbs, dX = reference.cnn_gradients(model, X, y, "cross_entropy")
+    Ws, bs = model.weights()
+    # tanh then relu on the same layer: relu(tanh(z)), i.e. an MLP whose first activation is their composition
+    Z1 = Ws[0] @ X.T + bs[0][:, None]
+    A1 = np.maximum(np.tanh(Z1), 0.0)
+    want_loss, (dW2,), (db2,) = reference.gradients_from_weights(Ws[1:], bs[1:], "linear", A1.T, y, "cross_entropy")
+    assert loss == pytest.approx(want_loss, rel=1e-12)
+    np.testing.assert_allclose(dWs[1], dW2, rtol=1e-12)
+    np.testing.assert_allclose(dbs[1], db2, rtol=1e-12)
+    xs = [Value(col.copy()) for col in X.T]
+    losses.cross_entropy(model(xs), y).backward()
+    got_W, got_b = engine_grads(model)
+    assert_close(got_W, dWs, "dW")
+    assert_close(got_b, dbs, "db")
+    assert_close([np.stack([x.grad for x in xs], axis=1)], [dX], "dX")
