@@ -49,7 +49,7 @@ def conv_problems(draw: st.DrawFn) -> dict:
     )
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=25, deadline=None)
 @given(conv_problems())
 def test_conv_backward_equals_central_differences(p: dict) -> None:
     X, W, b, s, pad = p["X"], p["W"], p["b"], p["stride"], p["padding"]
@@ -136,7 +136,7 @@ def cnn_problems(draw: st.DrawFn) -> dict:
     return dict(config=config, Ws=Ws, bs=bs, X=X, y=y, loss=draw(st.sampled_from(["cross_entropy", "mse"])))
 
 
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=15, deadline=None)
 @given(cnn_problems())
 def test_reference_cnn_gradients_equal_central_differences(p: dict) -> None:
     config, Ws, bs, X, y, loss = p["config"], p["Ws"], p["bs"], p["X"], p["y"], p["loss"]
