@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 
 from . import ops
-from .errors import AutogradError, DomainError, OpDefinitionError, OperandTypeError, ShapeError
+from .errors import AutogradError, DomainError, OpDefinitionError, OperandTypeError, ShapeError, excerpt
 from .value import Value, apply, as_data
 
 ndarray = np.ndarray
@@ -97,18 +97,20 @@ def define_op(name: str, forward: Callable[..., Any], *derivatives: Callable[...
         (1.098612, 0.666667)
     """
     if not isinstance(name, str) or not _NAME.match(name):
-        raise OpDefinitionError(f"define_op: the name must be an identifier such as 'swish', got {name!r:.40}")
+        raise OpDefinitionError(f"define_op: the name must be an identifier such as 'swish', got {excerpt(name)}")
     if name in ops.TABLE:
-        raise OpDefinitionError(f"define_op: {name!r} is a built-in op; choose another name")
+        raise OpDefinitionError(f"define_op: {excerpt(name)} is a built-in op; choose another name")
     if not callable(forward):
-        raise OperandTypeError(f"define_op({name!r}): forward must be a function, got {type(forward).__name__}")
+        raise OperandTypeError(f"define_op({excerpt(name)}): forward must be a function, got {type(forward).__name__}")
     if not derivatives:
-        raise OpDefinitionError(f"define_op({name!r}): give one derivative rule per input, rule(g, out, *inputs)")
+        raise OpDefinitionError(
+            f"define_op({excerpt(name)}): give one derivative rule per input, rule(g, out, *inputs)"
+        )
     arity = len(derivatives)
     for i, rule in enumerate(derivatives):
         if not callable(rule):
             raise OperandTypeError(
-                f"define_op({name!r}): derivative rule {i} must be a function, got {type(rule).__name__}"
+                f"define_op({excerpt(name)}): derivative rule {i} must be a function, got {type(rule).__name__}"
             )
         _check_arity(name, rule, 2 + arity, f"derivative rule {i}", f"(g, out, {_inputs_text(arity)})")
     _check_arity(name, forward, arity, "forward", f"({_inputs_text(arity)}), one argument per derivative rule")
@@ -130,7 +132,7 @@ def _check_arity(name: str, fn: Callable[..., Any], n: int, what: str, expected:
     try:
         inspect.signature(fn).bind(*range(n))
     except TypeError:
-        raise OpDefinitionError(f"define_op({name!r}): {what} must take {n} argument(s) {expected}") from None
+        raise OpDefinitionError(f"define_op({excerpt(name)}): {what} must take {n} argument(s) {expected}") from None
     except ValueError:  # a builtin without a signature: it will say so when called
         pass
 

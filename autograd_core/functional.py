@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from .errors import DomainError, GradcheckError, OperandTypeError, ShapeError
+from .errors import DomainError, GradcheckError, OperandTypeError, ShapeError, excerpt
 from .graph import enable_grad, no_grad
 from .value import Value, as_data
 
@@ -33,7 +33,7 @@ def _argnums(argnums: Argnums, nargs: int) -> tuple[int, ...]:
     nums = (argnums,) if isinstance(argnums, int) else tuple(argnums)
     for i in nums:
         if not isinstance(i, int) or not -nargs <= i < nargs:
-            raise OperandTypeError(f"argnums: {i!r} is not the index of one of the {nargs} arguments")
+            raise OperandTypeError(f"argnums: {excerpt(i)} is not the index of one of the {nargs} arguments")
     return tuple(i % nargs for i in nums)
 
 
@@ -214,7 +214,7 @@ def _check_eps(eps: Any) -> float:
         raise OperandTypeError(f"numerical_grad: eps must be a number, got {type(eps).__name__}")
     eps = float(eps)
     if not (math.isfinite(eps) and eps > 0):
-        raise DomainError(f"numerical_grad: eps must be a finite number > 0, got {eps!r}")
+        raise DomainError(f"numerical_grad: eps must be a finite number > 0, got {excerpt(eps)}")
     return eps
 
 

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from .errors import AnomalyError, DomainError, OperandTypeError, ShapeError
+from .errors import AnomalyError, DomainError, OperandTypeError, ShapeError, excerpt
 from .ops import describe
 from .params import Parameter, ParamList, fold
 from .value import _MODES, Value, _modes, _op_chain, as_data
@@ -145,7 +145,7 @@ def _check_leaf_grads(leaves: list[Value]) -> None:
     for node in leaves:
         g = node.grad if type(node) is Parameter else node._grad
         if type(g) is float and not math.isfinite(g):
-            name = f"node '{node.label}'" if node.label else "a leaf"
+            name = f"node {excerpt(node.label)}" if node.label else "a leaf"
             raise DomainError(
                 f"backward: the gradient of {name} is {g} (a float overflowed or became NaN on the way back); "
                 "run under detect_anomaly() to find the op"

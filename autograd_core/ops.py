@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from .errors import DomainError
+from .errors import DomainError, excerpt
 
 ndarray = np.ndarray
 EXP_MAX = 709.782712893384  # math.log(sys.float_info.max): exp() of anything larger overflows
@@ -127,7 +127,7 @@ def _div(a: Any, b: Any) -> Any:
         if not np.all(b):
             raise DomainError(f"/ divides by zero: denominator {describe(b, b == 0)}")
     elif b == 0:
-        raise DomainError(f"/ divides by zero: denominator {b!r}")
+        raise DomainError(f"/ divides by zero: denominator {excerpt(b)}")
     return a / b
 
 
@@ -144,13 +144,15 @@ def _pow(a: Any, k: Any) -> Any:
         with np.errstate(over="ignore"):
             return _check_finite_array("**", np.power(a, k), a, k)
     if a < 0 and k != math.floor(k):
-        raise DomainError(f"** needs a non-negative base for a non-integer exponent, got base {a!r} ** {k!r}")
+        raise DomainError(
+            f"** needs a non-negative base for a non-integer exponent, got base {excerpt(a)} ** {excerpt(k)}"
+        )
     if a == 0 and k < 0:
-        raise DomainError(f"** divides by zero: base 0.0 with exponent {k!r}")
+        raise DomainError(f"** divides by zero: base 0.0 with exponent {excerpt(k)}")
     try:
         return a**k
     except OverflowError:
-        raise DomainError(f"** overflows float64: {a!r} ** {k!r}") from None
+        raise DomainError(f"** overflows float64: {excerpt(a)} ** {excerpt(k)}") from None
 
 
 def _exp(x: Any) -> Any:
@@ -159,7 +161,7 @@ def _exp(x: Any) -> Any:
             raise DomainError(f"exp() overflows float64 at {describe(x, x > EXP_MAX)}; {_STABLE_HINT}")
         return np.exp(x)
     if x > EXP_MAX:
-        raise DomainError(f"exp() overflows float64 at {x!r}; {_STABLE_HINT}")
+        raise DomainError(f"exp() overflows float64 at {excerpt(x)}; {_STABLE_HINT}")
     return math.exp(x)
 
 
@@ -169,7 +171,7 @@ def _log(x: Any) -> Any:
             raise DomainError(f"log() needs a positive input, got {describe(x, ~(x > 0))}")
         return np.log(x)
     if not x > 0:
-        raise DomainError(f"log() needs a positive input, got {x!r}")
+        raise DomainError(f"log() needs a positive input, got {excerpt(x)}")
     return math.log(x)
 
 
@@ -179,7 +181,7 @@ def _sqrt(x: Any) -> Any:
             raise DomainError(f"sqrt() needs a non-negative input, got {describe(x, ~(x >= 0))}")
         return np.sqrt(x)
     if not x >= 0:
-        raise DomainError(f"sqrt() needs a non-negative input, got {x!r}")
+        raise DomainError(f"sqrt() needs a non-negative input, got {excerpt(x)}")
     return math.sqrt(x)
 
 

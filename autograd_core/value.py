@@ -23,7 +23,7 @@ import numpy as np
 
 from . import ops
 from .closure import ClosureOp, builtin_step, nothing
-from .errors import AnomalyError, DomainError, OperandTypeError, ShapeError
+from .errors import AnomalyError, DomainError, OperandTypeError, ShapeError, excerpt
 
 ndarray = np.ndarray
 
@@ -50,9 +50,7 @@ def as_data(x: Any, what: str = "Value") -> Any:
         try:
             return float(x)
         except OverflowError:  # an int beyond float64
-            raise DomainError(
-                f"{what}: {str(x)[:12]}... ({len(str(x))} digits) is beyond the range of float64"
-            ) from None
+            raise DomainError(f"{what}: {excerpt(x)} is beyond the range of float64") from None
     if isinstance(x, Value):
         raise OperandTypeError(f"{what}: data is already a Value; use v.detach() for a new leaf with its data")
     if isinstance(x, (np.ndarray, list, tuple)):
@@ -62,7 +60,7 @@ def as_data(x: Any, what: str = "Value") -> Any:
             arr = None
         # only real numbers make lanes: NumPy would turn '1.5' and None into floats and drop imaginary parts
         if arr is None or arr.dtype.kind not in "biuf":
-            raise OperandTypeError(f"{what}: lanes must be numbers, got {type(x).__name__} {x!r:.60}") from None
+            raise OperandTypeError(f"{what}: lanes must be numbers, got {type(x).__name__} {excerpt(x)}") from None
         if arr.ndim == 0:
             return float(arr)
         arr = arr.astype(np.float64, copy=False)
@@ -77,7 +75,7 @@ def as_data(x: Any, what: str = "Value") -> Any:
 
 
 def _node_name(v: Any) -> str:
-    return f"node '{v.label}'" if isinstance(v, Value) and v.label else ""
+    return f"node {excerpt(v.label)}" if isinstance(v, Value) and v.label else ""
 
 
 def _where(args: tuple[Any, ...]) -> str:
@@ -132,7 +130,7 @@ def _op_chain(node: Value, limit: int = 8) -> str:
     """'log <- sub <- mul (node x)': the ops that led to ``node``, following first parents."""
     names = []
     while node is not None and len(names) < limit:
-        names.append(node.op or (f"leaf '{node.label}'" if node.label else "leaf"))
+        names.append(node.op or (f"leaf {excerpt(node.label)}" if node.label else "leaf"))
         node = next((a for a in node._args if isinstance(a, Value)), None)
     return " <- ".join(names)
 

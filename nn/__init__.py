@@ -122,3 +122,9 @@ __all__ += [
     "conv",
     "sequential",
 ]
+
+# --- model files: one strict validator (nn.modelfile) behind every load path ---
+from . import files, modelfile  # noqa: E402
+from .module import load_model  # noqa: E402
+
+__all__ += ["files", "load_model", "modelfile"]

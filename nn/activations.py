@@ -33,6 +33,7 @@ from typing import Any
 
 import autograd_core as ag
 from autograd_core import OperandTypeError, Value
+from autograd_core.errors import excerpt
 
 from .errors import ConfigError
 from .names import ACTIVATION_ALIASES
@@ -176,7 +177,7 @@ def canonical_name(name_or_callable: str | Activation) -> str:
     key = ALIASES.get(key, key)
     if key not in _FUNCTIONS:
         raise ConfigError(
-            f"unknown activation {name_or_callable!r}; valid names: {', '.join(NAMES)} (or pass a callable)"
+            f"unknown activation {excerpt(name_or_callable)}; valid names: {', '.join(NAMES)} (or pass a callable)"
         )
     return key
 

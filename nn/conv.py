@@ -26,16 +26,17 @@ from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 
 from autograd_core import DomainError, OperandTypeError, ShapeError, Value, apply, ops
 from autograd_core.conv import dot_patches, output_size, patch_index
+from autograd_core.errors import excerpt
 
 from . import activations as acts
-from .errors import ConfigError, ModelFileError
+from .errors import ConfigError
+from .modelfile import check_layer
 from .module import Module
 
 __all__ = ["Activation", "AvgPool2d", "Conv2d", "Filter", "Flatten", "MaxPool2d", "pair"]
@@ -55,7 +56,7 @@ def pair(value: Any, what: str, minimum: int = 1) -> tuple[int, int]:
         isinstance(v, numbers.Integral) and not isinstance(v, (bool, np.bool_)) and v >= minimum for v in items
     )
     if not ok:
-        raise ConfigError(f"{what} must be an integer >= {minimum} or a pair of them, got {value!r:.60}")
+        raise ConfigError(f"{what} must be an integer >= {minimum} or a pair of them, got {excerpt(value)}")
     return int(items[0]), int(items[1])
 
 
@@ -534,7 +535,7 @@ class Activation(Module):
 
     def __init__(self, name: str) -> None:
         if not isinstance(name, str):
-            raise ConfigError(f"Activation: give the activation by name (as in a saved model), got {name!r:.40}")
+            raise ConfigError(f"Activation: give the activation by name (as in a saved model), got {excerpt(name)}")
         self.name = acts.canonical_name(name)
         self._fn = acts.get(self.name)
         self._layerwise = acts.is_layerwise(self._fn)
@@ -607,7 +608,7 @@ def _activated(label: str) -> str:
 def _positive(n: Any, what: str) -> int:
     if isinstance(n, numbers.Integral) and not isinstance(n, (bool, np.bool_)) and n >= 1:
         return int(n)
-    raise ConfigError(f"{what} must be a positive integer, got {n!r:.40}")
+    raise ConfigError(f"{what} must be a positive integer, got {excerpt(n)}")
 
 
 def _short(p: tuple[int, int]) -> str:
@@ -620,85 +621,28 @@ def _short(p: tuple[int, int]) -> str:
 def layer_from_config(cfg: Any, where: str) -> Module:
     """Build one layer (Conv2d, MaxPool2d, AvgPool2d, Flatten, Activation, Layer) from its config.
 
-    Strict: the keys must be exactly the layer's, the numbers positive integers (padding >= 0).
+    Strict, by the rules of ``nn.modelfile`` (``check_layer``): exactly the layer's keys, JSON
+    integers in range, activation names as ``save`` writes them.
 
     Example:
         >>> layer_from_config({"type": "MaxPool2d", "kernel_size": [2, 2], "stride": [2, 2]}, "layers[2]")
         MaxPool2d(kernel_size=(2, 2), stride=(2, 2))
     """
-    from .layers import Layer, _config_activation
+    from .layers import Layer
 
-    if not isinstance(cfg, Mapping):
-        raise ModelFileError(f"config: {where} must be an object, got {type(cfg).__name__}")
-    kind = cfg.get("type")
-    keys = {
-        "Conv2d": {"type", "in_channels", "out_channels", "kernel_size", "stride", "padding"},
-        "MaxPool2d": {"type", "kernel_size", "stride"},
-        "AvgPool2d": {"type", "kernel_size", "stride"},
-        "Flatten": {"type"},
-        "Activation": {"type", "activation"},
-        "Layer": {"type", "nin", "nout", "activation"},
-    }
-    if not isinstance(kind, str) or kind not in keys:
-        raise ModelFileError(f"config: {where}: unknown layer type {kind!r:.40}; known: {', '.join(keys)}")
-    missing = sorted(keys[kind] - set(cfg))
-    if missing:
-        raise ModelFileError(f"config: {where} ({kind}): the {missing[0]!r} entry is missing")
-    extra = sorted(set(cfg) - keys[kind])
-    if extra:
-        raise ModelFileError(f"config: {where} ({kind}): unexpected entry {str(extra[0])[:40]!r}")
-
-    def count(key: str, minimum: int = 1) -> int:
-        v = cfg[key]
-        if type(v) is not int or v < minimum or v > 1_000_000:
-            raise ModelFileError(f"config: {where} ({kind}): {key} must be an integer >= {minimum}, got {v!r:.40}")
-        return v
-
-    def two(key: str, minimum: int = 1) -> tuple[int, int]:
-        v = cfg[key]
-        if not (isinstance(v, list) and len(v) == 2 and all(type(x) is int and minimum <= x <= 10_000 for x in v)):
-            raise ModelFileError(
-                f"config: {where} ({kind}): {key} must be a pair of integers >= {minimum}, got {v!r:.40}"
-            )
-        return v[0], v[1]
-
-    def name(key: str) -> str:
-        return _config_activation(cfg[key], f"{where} ({kind}): {key}")
-
+    check_layer(cfg, where)
+    kind = cfg["type"]
     if kind == "Conv2d":
-        cin, cout = count("in_channels"), count("out_channels")
-        k, s, p = two("kernel_size"), two("stride"), two("padding", 0)
-        return Conv2d(cin, cout, k, s, p, weights=np.zeros((cout, cin, *k)))
+        cin, cout, k = cfg["in_channels"], cfg["out_channels"], cfg["kernel_size"]
+        return Conv2d(cin, cout, k, cfg["stride"], cfg["padding"], weights=np.zeros((cout, cin, *k)))
     if kind in ("MaxPool2d", "AvgPool2d"):
-        return (MaxPool2d if kind == "MaxPool2d" else AvgPool2d)(two("kernel_size"), two("stride"))
+        return (MaxPool2d if kind == "MaxPool2d" else AvgPool2d)(cfg["kernel_size"], cfg["stride"])
     if kind == "Flatten":
         return Flatten()
     if kind == "Activation":
-        return Activation(name("activation"))
-    nin, nout = count("nin"), count("nout")
-    return Layer(nin, nout, name("activation"), weights=np.zeros((nout, nin)))
-
-
-def config_parameter_count(cfg: Any) -> int | None:
-    """Parameters a layer config describes, without building it (None if it is malformed).
-
-    Example:
-        >>> config_parameter_count({"type": "Conv2d", "in_channels": 1, "out_channels": 16,
-        ...                         "kernel_size": [3, 3], "stride": [1, 1], "padding": [1, 1]})
-        160
-    """
-    if not isinstance(cfg, Mapping):
-        return None
-    kind = cfg.get("type")
-    try:
-        if kind == "Conv2d":
-            kh, kw = cfg["kernel_size"]
-            return int((cfg["in_channels"] * kh * kw + 1) * cfg["out_channels"])
-        if kind == "Layer":
-            return int((cfg["nin"] + 1) * cfg["nout"])
-    except (KeyError, TypeError, ValueError):
-        return None
-    return 0 if kind in ("MaxPool2d", "AvgPool2d", "Flatten", "Activation") else None
+        return Activation(cfg["activation"])
+    nin, nout = cfg["nin"], cfg["nout"]
+    return Layer(nin, nout, cfg["activation"], weights=np.zeros((nout, nin)))
 
 
 def as_layer(item: Any, position: int) -> Module:

@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from autograd_core import AutogradError
+from autograd_core.errors import excerpt
 
 from .errors import ConfigError, check_count, check_nonneg
 
@@ -129,7 +130,7 @@ def make_circles(
     n = check_count(n_samples, "make_circles(): n_samples", 2)
     noise = check_nonneg(noise, "make_circles(): noise")
     if isinstance(factor, bool) or not isinstance(factor, numbers.Real) or not 0 < factor < 1:
-        raise ConfigError(f"make_circles(): factor must be in (0, 1), got {factor!r}")
+        raise ConfigError(f"make_circles(): factor must be in (0, 1), got {excerpt(factor)}")
     rng = np.random.default_rng(seed)
     n_out = n // 2
     n_in = n - n_out
@@ -210,7 +211,9 @@ def make_blobs(
         try:
             means = np.asarray(centers, dtype=np.float64)
         except (TypeError, ValueError):
-            raise ConfigError(f"make_blobs(): centers must be an int or an array of numbers, got {centers!r}") from None
+            raise ConfigError(
+                f"make_blobs(): centers must be an int or an array of numbers, got {excerpt(centers)}"
+            ) from None
         if means.ndim != 2 or means.shape[0] == 0 or means.shape[1] == 0:
             raise ConfigError(f"make_blobs(): centers must have shape (n_centers, n_features), got {means.shape}")
         k = means.shape[0]
@@ -340,16 +343,16 @@ def train_test_split(
     if len(y) != n:
         raise ConfigError(f"train_test_split(): X has {n} samples but y has {len(y)}")
     if isinstance(test_size, bool) or not isinstance(test_size, numbers.Real):
-        raise ConfigError(f"train_test_split(): test_size must be a fraction or a count, got {test_size!r}")
+        raise ConfigError(f"train_test_split(): test_size must be a fraction or a count, got {excerpt(test_size)}")
     if isinstance(test_size, numbers.Integral):
         n_test = int(test_size)
     elif 0 < test_size < 1:
         n_test = int(np.ceil(test_size * n))
     else:
-        raise ConfigError(f"train_test_split(): a fractional test_size must be in (0, 1), got {test_size!r}")
+        raise ConfigError(f"train_test_split(): a fractional test_size must be in (0, 1), got {excerpt(test_size)}")
     if not 0 < n_test < n:
         raise ConfigError(
-            f"train_test_split(): test_size={test_size!r} leaves {n_test} test and {n - n_test} train samples "
+            f"train_test_split(): test_size={excerpt(test_size)} leaves {n_test} test and {n - n_test} train samples "
             f"of {n}; both parts need at least one"
         )
     rng = np.random.default_rng(seed)

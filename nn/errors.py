@@ -17,6 +17,7 @@ import numbers
 from typing import Any
 
 from autograd_core import AutogradError
+from autograd_core.errors import excerpt
 
 
 class ConfigError(AutogradError, ValueError):
@@ -57,7 +58,7 @@ class ModelFileError(AutogradError, ValueError):
         ...     MLP.load(path)
         ... except ValueError as err:
         ...     print(str(err).split(": ", 1)[1])
-        version 9 is not supported; this library reads version 1
+        version: expected a version this library reads (an integer: 1), got 9
     """
 
 
@@ -69,7 +70,7 @@ def check_count(n: Any, name: str, minimum: int = 1) -> int:
         3
     """
     if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < minimum:
-        raise ConfigError(f"{name} must be an integer >= {minimum}, got {n!r}")
+        raise ConfigError(f"{name} must be an integer >= {minimum}, got {excerpt(n)}")
     return int(n)
 
 
@@ -81,7 +82,7 @@ def check_nonneg(x: Any, name: str) -> float:
         0.5
     """
     if isinstance(x, bool) or not isinstance(x, numbers.Real) or not math.isfinite(x) or x < 0:
-        raise ConfigError(f"{name} must be a finite number >= 0, got {x!r}")
+        raise ConfigError(f"{name} must be a finite number >= 0, got {excerpt(x)}")
     return float(x)
 
 

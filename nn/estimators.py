@@ -38,6 +38,7 @@ from typing import Any
 import numpy as np
 
 from autograd_core import AutogradError, OperandTypeError, Value, grads_array, no_grad, sum_squares
+from autograd_core.errors import excerpt
 
 from . import losses as _losses
 from .data import train_test_split
@@ -137,7 +138,7 @@ def _rng(random_state: Any) -> np.random.Generator:
         return np.random.default_rng(random_state.randint(2**31 - 1))
     if random_state is None or (isinstance(random_state, numbers.Integral) and not isinstance(random_state, bool)):
         return np.random.default_rng(random_state)
-    raise ConfigError(f"random_state must be None, an int or a NumPy random generator, got {random_state!r}")
+    raise ConfigError(f"random_state must be None, an int or a NumPy random generator, got {excerpt(random_state)}")
 
 
 _MAX_DENSE = 2**26  # entries of a densified sparse X (512 MB of float64)
@@ -259,7 +260,7 @@ class _BaseMLP:
         for name, value in params.items():
             if name not in valid:
                 raise ConfigError(
-                    f"invalid parameter {name!r} for estimator {type(self).__name__}; valid parameters: "
+                    f"invalid parameter {excerpt(name)} for estimator {type(self).__name__}; valid parameters: "
                     f"{', '.join(sorted(valid))}"
                 )
             setattr(self, name, value)
@@ -305,17 +306,19 @@ class _BaseMLP:
         try:
             sizes = list(sizes)
         except TypeError:
-            raise ConfigError(f"hidden_layer_sizes must be a tuple of layer widths, got {sizes!r}") from None
+            raise ConfigError(f"hidden_layer_sizes must be a tuple of layer widths, got {excerpt(sizes)}") from None
         for n in sizes:
             if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 1:
-                raise ConfigError(f"hidden_layer_sizes must contain integers >= 1, got {self.hidden_layer_sizes!r}")
+                raise ConfigError(
+                    f"hidden_layer_sizes must contain integers >= 1, got {excerpt(self.hidden_layer_sizes)}"
+                )
         if self.activation not in _ACTIVATIONS:
-            raise ConfigError(f"activation must be one of {_ACTIVATIONS}, got {self.activation!r}")
+            raise ConfigError(f"activation must be one of {_ACTIVATIONS}, got {excerpt(self.activation)}")
         if self.solver not in _SOLVERS:
             hint = " (lbfgs is not supported; use 'adam' or 'sgd')" if self.solver == "lbfgs" else ""
-            raise ConfigError(f"solver must be one of {_SOLVERS}, got {self.solver!r}{hint}")
+            raise ConfigError(f"solver must be one of {_SOLVERS}, got {excerpt(self.solver)}{hint}")
         if self.learning_rate not in _LEARNING_RATES:
-            raise ConfigError(f"learning_rate must be one of {_LEARNING_RATES}, got {self.learning_rate!r}")
+            raise ConfigError(f"learning_rate must be one of {_LEARNING_RATES}, got {excerpt(self.learning_rate)}")
         checks = [
             ("alpha", self.alpha, 0.0, False),
             ("learning_rate_init", self.learning_rate_init, 0.0, True),
@@ -327,20 +330,22 @@ class _BaseMLP:
         for name, value, low, strict in checks:
             ok = isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value)
             if not ok or value < low or (strict and value == low):
-                raise ConfigError(f"{name} must be a finite number {'>' if strict else '>='} {low}, got {value!r}")
+                raise ConfigError(
+                    f"{name} must be a finite number {'>' if strict else '>='} {low}, got {excerpt(value)}"
+                )
         if self.momentum > 1:
-            raise ConfigError(f"momentum must be in [0, 1], got {self.momentum!r}")
+            raise ConfigError(f"momentum must be in [0, 1], got {excerpt(self.momentum)}")
         for name in ("beta_1", "beta_2", "validation_fraction"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 <= value < 1:
-                raise ConfigError(f"{name} must be in [0, 1), got {value!r}")
+                raise ConfigError(f"{name} must be in [0, 1), got {excerpt(value)}")
         for name in ("max_iter", "n_iter_no_change"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-                raise ConfigError(f"{name} must be an integer >= 1, got {value!r}")
+                raise ConfigError(f"{name} must be an integer >= 1, got {excerpt(value)}")
         bs = self.batch_size
         if bs != "auto" and (isinstance(bs, bool) or not isinstance(bs, numbers.Integral) or bs < 1):
-            raise ConfigError(f"batch_size must be 'auto' or an integer >= 1, got {bs!r}")
+            raise ConfigError(f"batch_size must be 'auto' or an integer >= 1, got {excerpt(bs)}")
         return [int(n) for n in sizes], self.activation
 
     def _check_X(self, X: Any, fitting: bool) -> np.ndarray:

@@ -33,11 +33,13 @@ from typing import Any
 import numpy as np
 
 from autograd_core import DomainError, OperandTypeError, ShapeError, Value, apply, ops
+from autograd_core.errors import excerpt
 from autograd_core.fused import dot_rows
 from autograd_core.params import ParamBuffer, Parameter, pack
 
 from . import activations as acts
-from .errors import ConfigError, ModelFileError
+from .errors import ConfigError
+from .modelfile import check_config
 from .module import Module, summary_table
 
 __all__ = ["INITS", "MLP", "Layer", "Neuron", "init_weights", "micrograd_rng", "resolve_init"]
@@ -77,7 +79,7 @@ def resolve_init(init: str, activation: str = "relu") -> str:
     if key == "auto":
         return "he" if activation in _RELU_FAMILY else "xavier_normal"
     if key not in INITS:
-        raise ConfigError(f"unknown init {init!r}; valid names: auto, xavier, {', '.join(INITS)}")
+        raise ConfigError(f"unknown init {excerpt(init)}; valid names: auto, xavier, {', '.join(INITS)}")
     return key
 
 
@@ -149,14 +151,16 @@ def _nonlin(activation: Any, nonlin: bool | None, who: str) -> Any:
     if nonlin is None:
         return activation
     if activation != "relu":
-        raise ConfigError(f"{who}: give activation or nonlin, not both (got {activation!r} and nonlin={nonlin!r})")
+        raise ConfigError(
+            f"{who}: give activation or nonlin, not both (got {excerpt(activation)} and nonlin={excerpt(nonlin)})"
+        )
     return "relu" if nonlin else "linear"
 
 
 def _count(n: Any, what: str) -> int:
     if isinstance(n, numbers.Integral) and not isinstance(n, (bool, np.bool_)) and n >= 1:
         return int(n)
-    raise ConfigError(f"{what} must be a positive integer, got {n!r}")
+    raise ConfigError(f"{what} must be a positive integer, got {excerpt(n)}")
 
 
 # --- inputs -------------------------------------------------------------------------------
@@ -186,7 +190,7 @@ def _prepare(x: Any, nin: int, who: str) -> list[Any]:
             elif tv is float or (isinstance(v, numbers.Real) and tv is not bool):
                 v = float(v)
                 if not math.isfinite(v):
-                    raise DomainError(f"{who}: input {i} is not finite ({v!r})")
+                    raise DomainError(f"{who}: input {i} is not finite ({excerpt(v)})")
             else:
                 raise OperandTypeError(f"{who}: input {i} is a {tv.__name__}; expected {_expected(nin)}")
             out.append(v)
@@ -215,7 +219,7 @@ def _prepare_array(x: Any, nin: int, who: str) -> list[Any]:
     bad = ~np.isfinite(arr)
     if bad.any():
         row, col = np.argwhere(bad)[0]
-        raise DomainError(f"{who}: X[{row}, {col}] is not finite ({float(arr[row, col])!r})")
+        raise DomainError(f"{who}: X[{row}, {col}] is not finite ({excerpt(float(arr[row, col]))})")
     return list(np.ascontiguousarray(arr.T))  # row j of X.T: feature j over the batch, contiguous
 
 
@@ -258,7 +262,7 @@ class Neuron(Module):
         fn = acts.get(activation)
         name = acts.canonical_name(activation)
         if acts.is_layerwise(fn):
-            raise ConfigError(f"{name} acts on a whole layer; use Layer(nin, nout, activation={name!r})")
+            raise ConfigError(f"{name} acts on a whole layer; use Layer(nin, nout, activation={excerpt(name)})")
         if weights is None:
             if resolve_init(init, name) == "zeros":
                 warnings.warn(_ZEROS_WARNING, stacklevel=2)
@@ -354,9 +358,8 @@ class Neuron(Module):
             >>> Neuron.from_config({"type": "Neuron", "nin": 2, "activation": "relu"})
             Neuron(2, activation='relu')
         """
-        cfg = _check_config(config, {"type", "nin", "activation"})
-        nin = _config_count(cfg, "nin")
-        return cls(nin, _config_activation(cfg["activation"], "activation"), weights=[0.0] * nin)
+        check_config(config, "Neuron")
+        return cls(config["nin"], config["activation"], weights=[0.0] * config["nin"])
 
     def __repr__(self) -> str:
         return f"Neuron({self.nin}, activation={self.activation!r})"
@@ -517,9 +520,9 @@ class Layer(Module):
             >>> Layer.from_config({"type": "Layer", "nin": 2, "nout": 3, "activation": "relu"})
             Layer(2, 3, activation='relu')
         """
-        cfg = _check_config(config, {"type", "nin", "nout", "activation"})
-        nin, nout = _config_count(cfg, "nin"), _config_count(cfg, "nout")
-        return cls(nin, nout, _config_activation(cfg["activation"], "activation"), weights=np.zeros((nout, nin)))
+        check_config(config, "Layer")
+        nin, nout = config["nin"], config["nout"]
+        return cls(nin, nout, config["activation"], weights=np.zeros((nout, nin)))
 
     def __repr__(self) -> str:
         return f"Layer({self.nin}, {self.nout}, activation={self.activation!r})"
@@ -572,7 +575,9 @@ class MLP(Module):
     ) -> None:
         nin = _count(nin, "MLP: nin")
         if isinstance(nouts, (str, bytes)) or not isinstance(nouts, Sequence | np.ndarray) or len(nouts) == 0:
-            raise ConfigError(f"MLP: nouts must be a non-empty list of layer widths, e.g. [16, 16, 1]; got {nouts!r}")
+            raise ConfigError(
+                f"MLP: nouts must be a non-empty list of layer widths, e.g. [16, 16, 1]; got {excerpt(nouts)}"
+            )
         nouts = [_count(n, f"MLP: nouts[{i}]") for i, n in enumerate(nouts)]
         if isinstance(activation, (list, tuple)):
             if len(activation) != len(nouts) - 1:
@@ -755,20 +760,8 @@ class MLP(Module):
             >>> MLP.from_config(config).activations
             ['tanh', 'sigmoid']
         """
-        cfg = _check_config(config, {"type", "nin", "nouts", "activations"})
-        nin = _config_count(cfg, "nin")
-        nouts, names = cfg["nouts"], cfg["activations"]
-        if not isinstance(nouts, list) or not nouts:
-            raise ModelFileError(f"config: nouts must be a non-empty list of layer widths, got {nouts!r}")
-        for i, n in enumerate(nouts):
-            if type(n) is not int or n < 1:
-                raise ModelFileError(f"config: nouts[{i}] must be a positive integer, got {n!r}")
-        if not isinstance(names, list) or len(names) != len(nouts):
-            raise ModelFileError(f"config: activations must be a list of {len(nouts)} names, got {names!r}")
-        names = [_config_activation(a, f"activations[{i}]") for i, a in enumerate(names)]
-        for i, a in enumerate(names[:-1]):
-            if a == "softmax":
-                raise ModelFileError(f"config: activations[{i}]: softmax is only supported on the output layer")
+        check_config(config, "MLP")
+        nin, nouts, names = config["nin"], config["nouts"], config["activations"]
         sizes = [nin, *nouts]
         Ws = [np.zeros((sizes[i + 1], sizes[i])) for i in range(len(nouts))]
         return cls.from_weights(Ws, [np.zeros(n) for n in nouts], names)
@@ -779,32 +772,4 @@ class MLP(Module):
 
 def _check_named(fn: acts.Activation, name: str) -> None:
     if name not in acts.NAMES or acts.get(name) is not fn:
-        raise ConfigError(f"cannot describe a custom activation ({name!r}) in a config; use a named activation")
-
-
-def _check_config(config: Any, keys: set[str]) -> Mapping[str, Any]:
-    if not isinstance(config, Mapping):
-        raise ModelFileError(f"config must be an object, got {type(config).__name__}")
-    for key in sorted(keys):
-        if key not in config:
-            raise ModelFileError(f"config: the {key!r} entry is missing")
-    extra = sorted(set(config) - keys)
-    if extra:
-        raise ModelFileError(f"config: unexpected entry {str(extra[0])[:40]!r}")
-    return config
-
-
-def _config_count(cfg: Mapping[str, Any], key: str) -> int:
-    n = cfg[key]
-    if type(n) is not int or n < 1:
-        raise ModelFileError(f"config: {key} must be a positive integer, got {n!r}")
-    return n
-
-
-def _config_activation(name: Any, where: str) -> str:
-    if not isinstance(name, str):
-        raise ModelFileError(f"config: {where} must be an activation name, got {name!r:.40}")
-    try:
-        return acts.canonical_name(name)
-    except ConfigError as err:
-        raise ModelFileError(f"config: {where}: {err}") from None
+        raise ConfigError(f"cannot describe a custom activation ({excerpt(name)}) in a config; use a named activation")

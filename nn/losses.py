@@ -50,6 +50,7 @@ import numpy as np
 
 import autograd_core as ag
 from autograd_core import OperandTypeError, ShapeError, Value
+from autograd_core.errors import excerpt
 
 from .errors import ConfigError
 from .names import LOSS_ALIASES
@@ -96,7 +97,7 @@ def _preds(pred: Any, who: str) -> tuple[list[Value], int | None]:
 
 def _check_reduction(reduction: Any, who: str) -> None:
     if reduction not in ("mean", "sum"):
-        raise ConfigError(f"{who}: reduction must be 'mean' or 'sum', got {reduction!r}")
+        raise ConfigError(f"{who}: reduction must be 'mean' or 'sum', got {excerpt(reduction)}")
 
 
 def _array(target: Any, who: str) -> np.ndarray:
@@ -162,7 +163,7 @@ def _class_targets(target: Any, k: int, lanes: int | None, who: str) -> np.ndarr
         )
     if np.any(labels != np.round(labels)):
         bad = float(labels[labels != np.round(labels)][0])
-        raise ShapeError(f"{who}: class labels must be integers, got {bad!r}")
+        raise ShapeError(f"{who}: class labels must be integers, got {excerpt(bad)}")
     if np.any((labels < 0) | (labels >= k)):
         bad = labels[(labels < 0) | (labels >= k)][0]
         raise ShapeError(f"{who}: label {int(bad)} is out of range for {k} outputs (valid labels 0..{k - 1})")
@@ -214,13 +215,13 @@ def _elementwise(
 
 def _check_unit_interval(T: np.ndarray, who: str) -> None:
     if np.any((T < 0) | (T > 1)):
-        raise ShapeError(f"{who}: targets must lie in [0, 1], got {float(T[(T < 0) | (T > 1)][0])!r}")
+        raise ShapeError(f"{who}: targets must lie in [0, 1], got {excerpt(float(T[(T < 0) | (T > 1)][0]))}")
 
 
 def _check_signs(T: np.ndarray, who: str) -> None:
     if np.any(np.abs(T) != 1):
         bad = float(T[np.abs(T) != 1][0])
-        raise ShapeError(f"{who}: labels must be -1 or +1, got {bad!r} (map 0/1 labels with 2 * y - 1)")
+        raise ShapeError(f"{who}: labels must be -1 or +1, got {excerpt(bad)} (map 0/1 labels with 2 * y - 1)")
 
 
 def _clip(p: Value, eps: float) -> Value:
@@ -408,7 +409,7 @@ def canonical_name(name: str) -> str:
     key = name.strip().lower()
     key = _ALIASES.get(key, key)
     if key not in _LOSSES:
-        raise ConfigError(f"unknown loss {name!r}; valid names: {', '.join(NAMES)}")
+        raise ConfigError(f"unknown loss {excerpt(name)}; valid names: {', '.join(NAMES)}")
     return key
 
 

@@ -10,6 +10,9 @@ Model files are plain JSON, never pickle::
     {"format": "autograd-core-model", "version": 1,
      "config": {...architecture...}, "state": {"layers.0.neurons.0.w.0": 0.25, ...}}
 
+Every way of reading one (``load``, ``from_dict``, ``from_json``, ``load_model``) applies the
+rules of ``nn.modelfile``.
+
 Example:
     >>> import os, tempfile
     >>> from nn import MLP
@@ -24,29 +27,36 @@ Example:
 
 from __future__ import annotations
 
-import contextlib
 import functools
-import itertools
 import json
 import math
 import numbers
 import os
-import tempfile
 from collections.abc import Callable, Iterator, Mapping
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from autograd_core import Value, zero_grad
+from autograd_core.errors import excerpt, excerpt_path
 from autograd_core.params import ParamList
 
 from .errors import ModelFileError, StateDictError
+from .files import atomic_write, read_regular
+from .modelfile import (
+    CONFIG_KEYS,
+    FORMAT,
+    MAX_MODEL_BYTES,
+    VERSION,
+    check_config,
+    check_count,
+    check_state,
+    check_top_level,
+    first_difference,
+    parse_model_json,
+)
 
-FORMAT = "autograd-core-model"
-VERSION = 1
-
-__all__ = ["FORMAT", "VERSION", "Module", "summary_table"]
+__all__ = ["FORMAT", "VERSION", "Module", "load_model", "model_classes", "read_model_file", "summary_table"]
 
 
 def _walk(obj: Any, name: str) -> Iterator[tuple[str, Value]]:
@@ -197,24 +207,26 @@ class Module:
         for name, p in named:
             if name not in state:
                 raise StateDictError(
-                    f"state dict: missing parameter {name!r} (expected {len(named)} entries, got {len(state)})"
+                    f"state dict: missing parameter {excerpt(name)} (expected {len(named)} entries, got {len(state)})"
                 )
             v = state[name]
             if not _is_number(v):
                 raise StateDictError(
-                    f"state dict: parameter {name!r} must be a number, got {type(v).__name__} {v!r:.40}"
+                    f"state dict: parameter {excerpt(name)} must be a number, got {type(v).__name__} {excerpt(v)}"
                 )
             try:
                 v = float(v)
             except OverflowError:  # an integer beyond float64's range
                 v = math.inf
             if not math.isfinite(v):
-                raise StateDictError(f"state dict: parameter {name!r} is not finite ({v!r})")
+                raise StateDictError(f"state dict: parameter {excerpt(name)} is not finite ({excerpt(v)})")
             new.append((p, v))
         if len(state) != len(named):
             known = {name for name, _ in named}
             extra = next(k for k in state if k not in known)
-            raise StateDictError(f"state dict: unexpected entry {extra!r} (the model has {len(named)} parameters)")
+            raise StateDictError(
+                f"state dict: unexpected entry {excerpt(extra)} (the model has {len(named)} parameters)"
+            )
         for p, v in new:
             p.data = v
 
@@ -241,8 +253,25 @@ class Module:
         """
         raise ModelFileError(f"{cls.__name__} cannot be built from a config; create it and call .load(path) on it")
 
+    def to_dict(self) -> dict[str, Any]:
+        """The model file's content as a dict: format, version, config and state (what ``save`` writes).
+
+        Example:
+            >>> from nn import Neuron
+            >>> doc = Neuron(1, seed=0).to_dict(); sorted(doc), doc["config"]
+            (['config', 'format', 'state', 'version'], {'type': 'Neuron', 'nin': 1, 'activation': 'relu'})
+        """
+        state = self.state_dict()
+        for name, v in state.items():
+            if not math.isfinite(v):
+                raise ModelFileError(f"cannot save: parameter {excerpt(name)} is not finite ({excerpt(v)})")
+        return {"format": FORMAT, "version": VERSION, "config": self.config(), "state": state}
+
     def save(self, path: str | os.PathLike[str]) -> None:
-        """Write the model to ``path`` as JSON (format, version, config, state); atomic.
+        """Write the model to ``path`` as JSON (format, version, config, state).
+
+        Atomic and durable: a temporary file in the same folder, fsync, rename, fsync of the
+        folder. Through a symlink the target is written; an existing file keeps its mode.
 
         Example:
             >>> import os, tempfile
@@ -251,33 +280,18 @@ class Module:
             >>> import json; sorted(json.load(open(path)))
             ['config', 'format', 'state', 'version']
         """
-        state = self.state_dict()
-        for name, v in state.items():
-            if not math.isfinite(v):
-                raise ModelFileError(f"cannot save: parameter {name!r} is not finite ({v!r})")
-        doc = {"format": FORMAT, "version": VERSION, "config": self.config(), "state": state}
-        text = json.dumps(doc, indent=1, allow_nan=False)
-        path = Path(path)
-        fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent or ".")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as f:
-                f.write(text + "\n")
-            umask = os.umask(0)
-            os.umask(umask)
-            os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes it private; a saved model is an ordinary file
-            os.replace(tmp, path)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-            raise
+        text = json.dumps(self.to_dict(), indent=1, allow_nan=False)
+        atomic_write(path, (text + "\n").encode("utf-8"), "model")
 
     @_ClassOrInstanceMethod
     def load(self_or_cls: Any, path: str | os.PathLike[str]) -> Any:
         """Load a model file: ``Cls.load(path)`` builds a new model, ``model.load(path)`` fills ``model``.
 
-        The whole file is checked first (JSON syntax, format, version, config, every
-        parameter); any problem raises ``ModelFileError`` naming the first one, and an existing
-        model is left unchanged. Returns the model.
+        The file is checked before it is read (a regular file of at most
+        ``nn.modelfile.MAX_MODEL_BYTES``), then as a whole by the rules of ``nn.modelfile``
+        (format, version, config, every parameter); any problem raises ``ModelFileError``
+        naming the file and the JSON path of the first bad field, and an existing model is
+        left unchanged. ``Module.load(path)`` builds whichever model the file holds.
 
         Example:
             >>> import os, tempfile
@@ -286,55 +300,109 @@ class Module:
             >>> MLP.load(path).nouts
             [2, 1]
         """
-        doc = read_model_file(path)
-        if isinstance(self_or_cls, type):
-            cfg = doc["config"]
-            kind = cfg.get("type")
-            if kind != self_or_cls.__name__:
-                raise ModelFileError(f"{path}: config: the file holds a {kind!r}, not a {self_or_cls.__name__!r}")
-            implied = _implied_parameter_count(cfg)
-            if implied is not None and implied != len(doc["state"]):  # before building a huge model
-                raise ModelFileError(
-                    f"{path}: config describes {implied} parameters but the state holds {len(doc['state'])}"
-                )
-            try:
-                model = self_or_cls.from_config(cfg)
-            except ModelFileError as err:
-                raise ModelFileError(f"{path}: {err}") from None
+        source = excerpt_path(path)
+        doc = parse_model_json(read_regular(path, MAX_MODEL_BYTES, "model"), source)
+        return _from_document(self_or_cls, doc, source)
+
+    @_ClassOrInstanceMethod
+    def from_dict(self_or_cls: Any, doc: Any) -> Any:
+        """``load`` from a dict (as ``to_dict`` makes, or parsed JSON): the same checks, the same errors.
+
+        Example:
+            >>> from nn import Neuron
+            >>> n = Neuron(2, seed=0); Neuron.from_dict(n.to_dict()).state_dict() == n.state_dict()
+            True
+            >>> Neuron.from_dict({**n.to_dict(), "version": "1"})
+            Traceback (most recent call last):
+            ...
+            nn.errors.ModelFileError: <dict>: version: expected a version this library reads (an integer: 1), got '1'
+        """
+        return _from_document(self_or_cls, doc, "<dict>")
+
+    @_ClassOrInstanceMethod
+    def from_json(self_or_cls: Any, text: str | bytes) -> Any:
+        """``load`` from JSON text: the same checks (duplicate keys, NaN, ...), the same errors.
+
+        Example:
+            >>> import json
+            >>> from nn import Neuron
+            >>> text = json.dumps(Neuron(1, seed=0).to_dict())
+            >>> Neuron.from_json(text.replace('"nin": 1', '"nin": 1, "nin": 1'))
+            Traceback (most recent call last):
+            ...
+            nn.errors.ModelFileError: <json>: config.nin: expected each key once, but this key appears more than once
+        """
+        return _from_document(self_or_cls, parse_model_json(text, "<json>"), "<json>")
+
+
+def model_classes() -> dict[str, type[Module]]:
+    """The model classes a file can name in ``config.type``.
+
+    Example:
+        >>> sorted(model_classes())
+        ['Layer', 'MLP', 'Neuron', 'Sequential']
+    """
+    from .layers import MLP, Layer, Neuron
+    from .sequential import Sequential
+
+    return {"Neuron": Neuron, "Layer": Layer, "MLP": MLP, "Sequential": Sequential}
+
+
+def load_model(path: str | os.PathLike[str]) -> Module:
+    """The model saved in ``path``, of the class its config names (Neuron, Layer, MLP or Sequential).
+
+    Example:
+        >>> import os, tempfile
+        >>> from nn import MLP
+        >>> path = os.path.join(tempfile.mkdtemp(), "m.json"); MLP(2, [1]).save(path)
+        >>> type(load_model(path)).__name__
+        'MLP'
+    """
+    return Module.load(path)
+
+
+def _from_document(target: Any, doc: Any, source: str) -> Module:
+    """Check ``doc`` (nn.modelfile's rules) and build or fill the model; nothing changes on an error."""
+    check_top_level(doc, source)
+    config, kind = doc["config"], doc["config"].get("type")
+    ours = type(kind) is str and kind in CONFIG_KEYS
+    if isinstance(target, type):
+        if target is Module:  # any model this library can describe
+            check_count(doc, check_config(config, None, source), source)
+            cls = model_classes()[kind]
         else:
-            model = self_or_cls
-            ours, theirs = model.config(), doc["config"]
-            if ours != theirs:
-                key = next((k for k in [*ours, *theirs] if ours.get(k) != theirs.get(k)), "?")
+            cls = target
+            if kind != cls.__name__:
                 raise ModelFileError(
-                    f"{path}: config: {key} is {theirs.get(key)!r} in the file but {ours.get(key)!r} in this model"
+                    f"{source}: config.type: expected {cls.__name__!r} (the class being loaded), got {excerpt(kind)}"
                 )
+            if ours:  # a class of your own checks its config in its from_config
+                check_count(doc, check_config(config, None, source), source)
         try:
-            model.load_state_dict(doc["state"])
-        except StateDictError as err:
-            raise ModelFileError(f"{path}: {err}") from None
-        return model
-
-
-def _implied_parameter_count(cfg: Mapping[str, Any]) -> int | None:
-    """Parameters a Neuron, Layer or MLP config describes (None when its sizes are not ints)."""
-    nin, nout, nouts = cfg.get("nin"), cfg.get("nout", 1), cfg.get("nouts")
-    sizes = [nin, *nouts] if isinstance(nouts, list) else [nin, nout]
-    if len(sizes) < 2 or not all(type(n) is int and n > 0 for n in sizes):
-        return None  # from_config names the problem
-    return sum((n_in + 1) * n_out for n_in, n_out in itertools.pairwise(sizes))
-
-
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not a valid JSON number")
+            model = cls.from_config(config)
+        except ModelFileError as err:
+            raise ModelFileError(f"{source}: {err}") from None
+    else:
+        model = target
+        if kind != model.config()["type"]:
+            raise ModelFileError(
+                f"{source}: config.type: expected {excerpt(model.config()['type'])} (the class being loaded), "
+                f"got {excerpt(kind)}"
+            )
+        if ours:
+            check_config(config, None, source)
+        diff = first_difference(config, model.config())
+        if diff:
+            raise ModelFileError(f"{source}: {diff}")
+    values = check_state(doc["state"], [name for name, _ in model.named_parameters()], source)
+    model.load_state_dict(values)
+    return model
 
 
 def read_model_file(path: str | os.PathLike[str]) -> dict[str, Any]:
-    """Read and check the envelope of a model file: JSON, format, version, config and state.
+    """Read ``path`` (a regular file within the size limit) and check its top level; the document.
 
-    Raises ``ModelFileError`` for a malformed, truncated or foreign file (a missing file
-    raises the usual ``FileNotFoundError``). The state's entries are checked by
-    ``load_state_dict``.
+    ``load`` checks the rest (config, state). A missing file raises ``FileNotFoundError``.
 
     Example:
         >>> import os, tempfile
@@ -345,27 +413,9 @@ def read_model_file(path: str | os.PathLike[str]) -> dict[str, Any]:
         ...
         nn.errors.ModelFileError: ...bad.json: not valid JSON (truncated or corrupted?): ...
     """
-    raw = Path(path).read_bytes()
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as err:
-        raise ModelFileError(f"{path}: not a UTF-8 text file ({err.reason} at byte {err.start})") from None
-    try:
-        doc = json.loads(text, parse_constant=_reject_constant)
-    except (json.JSONDecodeError, ValueError, RecursionError) as err:
-        raise ModelFileError(f"{path}: not valid JSON (truncated or corrupted?): {err}") from None
-    if not isinstance(doc, dict):
-        raise ModelFileError(f"{path}: expected a JSON object at the top, got {type(doc).__name__}")
-    if doc.get("format") != FORMAT:
-        raise ModelFileError(f"{path}: format is {doc.get('format')!r}, expected {FORMAT!r}")
-    version = doc.get("version")
-    if version != VERSION or isinstance(version, bool):
-        raise ModelFileError(f"{path}: version {version!r} is not supported; this library reads version {VERSION}")
-    for key in ("config", "state"):
-        if key not in doc:
-            raise ModelFileError(f"{path}: the {key!r} entry is missing")
-        if not isinstance(doc[key], dict):
-            raise ModelFileError(f"{path}: {key!r} must be a JSON object, got {type(doc[key]).__name__}")
+    source = excerpt_path(path)
+    doc = parse_model_json(read_regular(path, MAX_MODEL_BYTES, "model"), source)
+    check_top_level(doc, source)
     return doc
 
 

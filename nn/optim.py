@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 
 from autograd_core import Value, zero_grad
+from autograd_core.errors import excerpt
 from autograd_core.params import ParamList
 
 from .errors import ConfigError, check_count
@@ -59,7 +60,7 @@ def _number(x: Any, name: str, low: float = 0.0, high: float = math.inf, high_op
         ok = low <= x and (x < high if high_open else x <= high)
     if not ok:
         bound = f"in [{low}, {high})" if high_open else (f">= {low}" if high == math.inf else f"in [{low}, {high}]")
-        raise ConfigError(f"{name} must be a finite number {bound}, got {x!r}")
+        raise ConfigError(f"{name} must be a finite number {bound}, got {excerpt(x)}")
     return float(x)
 
 
@@ -170,11 +171,11 @@ class Optimizer:
         self.t = int(state["t"])
         for k, v in state.get("buffers", {}).items():
             if not k.startswith("buf_") or not hasattr(self, k):
-                raise ConfigError(f"{type(self).__name__}.load_state_dict(): unknown buffer {k!r}")
+                raise ConfigError(f"{type(self).__name__}.load_state_dict(): unknown buffer {excerpt(k)}")
             arr = np.asarray(v, dtype=np.float64)
             if arr.shape != (len(self.params),):
                 raise ConfigError(
-                    f"{type(self).__name__}.load_state_dict(): buffer {k!r} has shape {arr.shape}, "
+                    f"{type(self).__name__}.load_state_dict(): buffer {excerpt(k)} has shape {arr.shape}, "
                     f"expected ({len(self.params)},)"
                 )
             setattr(self, k, arr)
@@ -222,7 +223,7 @@ class SGD(Optimizer):
         if self.nesterov and (self.momentum <= 0 or self.dampening != 0):
             raise ConfigError(
                 f"SGD: nesterov momentum needs momentum > 0 and dampening 0, "
-                f"got momentum={momentum!r} dampening={dampening!r}"
+                f"got momentum={excerpt(momentum)} dampening={excerpt(dampening)}"
             )
         self.buf_momentum: np.ndarray | None = None
 
@@ -269,7 +270,7 @@ class Adam(Optimizer):
         try:
             b1, b2 = betas
         except (TypeError, ValueError):
-            raise ConfigError(f"Adam: betas must be a pair (beta1, beta2), got {betas!r}") from None
+            raise ConfigError(f"Adam: betas must be a pair (beta1, beta2), got {excerpt(betas)}") from None
         self.betas = (_number(b1, "Adam: betas[0]", 0.0, 1.0, True), _number(b2, "Adam: betas[1]", 0.0, 1.0, True))
         self.eps = _number(eps, "Adam: eps")
         self.weight_decay = _number(weight_decay, "Adam: weight_decay")
@@ -358,7 +359,7 @@ def get_optimizer(name: str, params: Iterable[Value] | Any, **kwargs: Any) -> Op
     """
     key = name.lower() if isinstance(name, str) else name
     if key not in _OPTIMIZERS:
-        raise ConfigError(f"unknown optimizer {name!r}; choose one of {sorted(_OPTIMIZERS)}")
+        raise ConfigError(f"unknown optimizer {excerpt(name)}; choose one of {sorted(_OPTIMIZERS)}")
     try:
         return _OPTIMIZERS[key](params, **kwargs)
     except TypeError as err:
@@ -685,7 +686,7 @@ class AdaptiveLR(Schedule):
             (1.0, 0.2)
         """
         if loss is None or not isinstance(loss, numbers.Real):
-            raise ConfigError(f"AdaptiveLR: step() needs the epoch's loss, got {loss!r}")
+            raise ConfigError(f"AdaptiveLR: step() needs the epoch's loss, got {excerpt(loss)}")
         if self.optimizer is None:
             raise ConfigError("AdaptiveLR: bind it to an optimizer before calling step()")
         loss = float(loss)
@@ -718,7 +719,7 @@ def get_schedule(name: str, optimizer: Optimizer | None = None, **kwargs: Any) -
     """
     key = name.lower() if isinstance(name, str) else name
     if key not in _SCHEDULES:
-        raise ConfigError(f"unknown learning-rate schedule {name!r}; choose one of {sorted(_SCHEDULES)}")
+        raise ConfigError(f"unknown learning-rate schedule {excerpt(name)}; choose one of {sorted(_SCHEDULES)}")
     try:
         return _SCHEDULES[key](optimizer, **kwargs)
     except TypeError as err:

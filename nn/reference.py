@@ -33,6 +33,8 @@ from typing import Any
 
 import numpy as np
 
+from autograd_core.errors import excerpt
+
 from .names import ACTIVATION_ALIASES, LOSS_ALIASES
 
 __all__ = [
@@ -73,7 +75,7 @@ LOSSES = (
 def _name(name: str, valid: Sequence[str], what: str) -> str:
     key = _ALIASES.get(str(name).lower(), str(name).lower())
     if key not in valid:
-        raise ValueError(f"reference: unknown {what} {name!r}; valid: {', '.join(valid)}")
+        raise ValueError(f"reference: unknown {what} {excerpt(name)}; valid: {', '.join(valid)}")
     return key
 
 
@@ -272,7 +274,7 @@ def gradients_from_weights(
     """
     names = [activations] * len(Ws) if isinstance(activations, str) else list(activations)
     if reduction not in ("mean", "sum"):
-        raise ValueError(f"reference: reduction must be 'mean' or 'sum', got {reduction!r}")
+        raise ValueError(f"reference: reduction must be 'mean' or 'sum', got {excerpt(reduction)}")
     Zs, As = forward(Ws, bs, names, X)
     k, m = As[-1].shape
     loss = _name(loss, LOSSES, "loss")
@@ -409,7 +411,7 @@ def pool2d_forward(kind: str, X: np.ndarray, kernel: Any, stride: Any = None) ->
         return stack.max(axis=0)
     if kind == "avg":
         return stack.mean(axis=0)
-    raise ValueError(f"reference: pooling kind must be 'max' or 'avg', got {kind!r}")
+    raise ValueError(f"reference: pooling kind must be 'max' or 'avg', got {excerpt(kind)}")
 
 
 def pool2d_backward(kind: str, dP: np.ndarray, X: np.ndarray, kernel: Any, stride: Any = None) -> np.ndarray:
@@ -544,7 +546,7 @@ def cnn_gradients_from_layers(
         (0.5, [1.0, 2.0, 3.0, 4.0], [[1.0, 1.0, 1.0, 1.0]])
     """
     if reduction not in ("mean", "sum"):
-        raise ValueError(f"reference: reduction must be 'mean' or 'sum', got {reduction!r}")
+        raise ValueError(f"reference: reduction must be 'mean' or 'sum', got {excerpt(reduction)}")
     X = np.asarray(X, dtype=np.float64)
     stages = _stages(config, Ws, bs)
     A, caches, out_shape = _cnn_forward(stages, _images(config, X))

@@ -34,16 +34,17 @@ from typing import Any
 import numpy as np
 
 from autograd_core import DomainError, OperandTypeError, ShapeError, Value
+from autograd_core.errors import excerpt
 
-from .conv import Activation, Conv2d, Flatten, as_layer, config_parameter_count, dense_weights
+from .conv import Activation, Conv2d, Flatten, as_layer, dense_weights
 from .conv import layer_from_config as _layer_from_config
 from .errors import ConfigError, ModelFileError
-from .layers import Layer, _check_config, _prepare
+from .layers import Layer, _prepare
+from .modelfile import MAX_PARAMETERS, check_config
 from .module import Module, summary_table
 
 __all__ = ["MAX_NODES", "MAX_PARAMETERS", "Sequential"]
 
-MAX_PARAMETERS = 5_000_000  # a config describing more is refused before anything is built
 MAX_NODES = 1_000_000  # nodes one forward pass makes (per image; lanes carry the batch): refused beyond
 Shape = tuple[int, ...]
 
@@ -55,7 +56,7 @@ def _shape(value: Any) -> Shape:
     )
     if not ok:
         raise ConfigError(
-            f"Sequential: input_shape must be (channels, height, width) or (features,), got {value!r:.60}"
+            f"Sequential: input_shape must be (channels, height, width) or (features,), got {excerpt(value)}"
         )
     return tuple(int(v) for v in items)
 
@@ -344,31 +345,17 @@ class Sequential(Module):
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> Sequential:
-        """A zero-weight Sequential from ``config()`` data (for ``Sequential.load``); strict on keys.
+        """A zero-weight Sequential from ``config()`` data (for ``Sequential.load``); strict (``nn.modelfile``).
 
         Example:
             >>> Sequential.from_config({"type": "Sequential", "input_shape": [4],
             ...     "layers": [{"type": "Layer", "nin": 4, "nout": 2, "activation": "relu"}]}).output_shape
             (2,)
         """
-        _check_config(config, {"type", "input_shape", "layers"})
+        check_config(config, "Sequential")
         shape, layers = config["input_shape"], config["layers"]
-        if not (
-            isinstance(shape, list)
-            and len(shape) in (1, 3)
-            and all(type(v) is int and 1 <= v <= 100_000 for v in shape)
-        ):
-            raise ModelFileError(f"config: input_shape must be a list of 1 or 3 positive integers, got {shape!r:.60}")
-        if not isinstance(layers, list) or not layers or len(layers) > 1000:
-            raise ModelFileError("config: layers must be a non-empty list of layer configs (at most 1000)")
-        counts = [config_parameter_count(cfg) for cfg in layers]
-        total = sum(c for c in counts if c is not None)
-        if total > MAX_PARAMETERS:
-            raise ModelFileError(
-                f"config: describes {total} parameters, more than this library loads ({MAX_PARAMETERS})"
-            )
-        built = [_layer_from_config(cfg, f"layers[{i}]") for i, cfg in enumerate(layers)]
-        try:
+        built = [_layer_from_config(cfg, f"config.layers[{i}]") for i, cfg in enumerate(layers)]
+        try:  # check_config has checked that the shapes chain; the node count is checked here
             return cls(*built, input_shape=tuple(shape))
         except (ShapeError, ConfigError) as err:
             raise ModelFileError(f"config: {err}") from None

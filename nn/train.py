@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 
 from autograd_core import AutogradError, ParamList, ShapeError, Value, grads_array, no_grad, sum_squares
+from autograd_core.errors import excerpt
 
 from . import losses as _losses
 from .data import train_test_split
@@ -369,7 +370,7 @@ def _metric_names(metrics: Any, loss_name: str) -> list[str]:
     names = []
     for m in metrics:
         if m not in METRICS:
-            raise ConfigError(f"unknown metric {m!r}; choose from {sorted(METRICS)}")
+            raise ConfigError(f"unknown metric {excerpt(m)}; choose from {sorted(METRICS)}")
         names.append(m)
     return names
 
@@ -436,14 +437,14 @@ def _early_stopping(
     early_stopping: bool | None, patience: int | None, min_delta: float | None
 ) -> tuple[bool, int, float]:
     """(on, patience, min_delta): patience or min_delta given turns early stopping on, as in Keras."""
-    asked = [f"{n}={v!r}" for n, v in (("patience", patience), ("min_delta", min_delta)) if v is not None]
+    asked = [f"{n}={excerpt(v)}" for n, v in (("patience", patience), ("min_delta", min_delta)) if v is not None]
     if early_stopping is False and asked:
         raise ConfigError(f"fit(): {' and '.join(asked)} given with early_stopping=False; drop one of them")
     on = bool(early_stopping) or (early_stopping is None and bool(asked))
     patience = check_count(10 if patience is None else patience, "fit(): patience")
     min_delta = 0.0 if min_delta is None else min_delta
     if isinstance(min_delta, bool) or not isinstance(min_delta, numbers.Real) or min_delta < 0:
-        raise ConfigError(f"fit(): min_delta must be a number >= 0, got {min_delta!r}")
+        raise ConfigError(f"fit(): min_delta must be a number >= 0, got {excerpt(min_delta)}")
     return on, patience, float(min_delta)
 
 
@@ -530,7 +531,7 @@ def _progress_bar(show: bool, epochs: int) -> Any:
 
 def _fraction(x: Any, name: str) -> float:
     if isinstance(x, bool) or not isinstance(x, numbers.Real) or not 0 <= x < 1:
-        raise ConfigError(f"fit(): {name} must be a fraction in [0, 1), got {x!r}")
+        raise ConfigError(f"fit(): {name} must be a fraction in [0, 1), got {excerpt(x)}")
     return float(x)
 
 

@@ -54,7 +54,7 @@ def test_neuron_and_layer_files(tmp_path: Path) -> None:
     layer = Layer(2, 3, "elu", seed=1)
     layer.save(tmp_path / "l.json")
     assert Layer.load(tmp_path / "l.json").state_dict() == layer.state_dict()
-    with pytest.raises(ModelFileError, match="holds a 'Layer', not a 'MLP'"):
+    with pytest.raises(ModelFileError, match=r"config\.type: expected 'MLP' \(the class being loaded\), got 'Layer'"):
         MLP.load(tmp_path / "l.json")
 
 
@@ -108,25 +108,34 @@ def bad_docs(doc: dict) -> list[tuple[object, str]]:
         ("{", "not valid JSON"),
         (text[: len(text) // 2], "not valid JSON"),
         (text[:-1], "not valid JSON"),
-        ("[1, 2]", "expected a JSON object at the top, got list"),
-        ("null", "got NoneType"),
+        ("[1, 2]", r"\(top level\): expected a JSON object, got \[1, 2\]"),
+        ("null", "expected a JSON object, got None"),
         (text.replace(str(doc["state"]["layers.0.neurons.0.b"]), "NaN", 1), "NaN is not a valid JSON number"),
-        (edit(lambda d: d.pop("format")), "format is None, expected 'autograd-core-model'"),
-        (edit(lambda d: d.update(format="keras")), "format is 'keras'"),
-        (edit(lambda d: d.update(version=2)), "version 2 is not supported; this library reads version 1"),
-        (edit(lambda d: d.update(version="1")), "version '1' is not supported"),
-        (edit(lambda d: d.update(version=True)), "version True is not supported"),
-        (edit(lambda d: d.pop("state")), "the 'state' entry is missing"),
-        (edit(lambda d: d.update(state=[1.0])), "'state' must be a JSON object, got list"),
-        (edit(lambda d: d.pop("config")), "the 'config' entry is missing"),
-        (edit(lambda d: d["config"].update(nouts=[4, 2])), "nouts is \\[4, 2\\] in the file but \\[4, 3\\]"),
-        (edit(lambda d: d["config"].update(activations=["relu", "softmax"])), "activations is"),
-        (edit(lambda d: d["state"].pop("layers.0.neurons.0.w.0")), "missing parameter 'layers.0.neurons.0.w.0'"),
-        (edit(lambda d: d["state"].update(bogus=1.0)), "unexpected entry 'bogus'"),
-        (edit(lambda d: d["state"].update({"layers.0.neurons.0.b": "0.5"})), "must be a number, got str"),
+        (edit(lambda d: d.pop("format")), "format: expected 'autograd-core-model' .*, got None"),
+        (edit(lambda d: d.update(format="keras")), "format: expected .*got 'keras'"),
+        (
+            edit(lambda d: d.update(version=2)),
+            r"version: expected a version this library reads \(an integer: 1\), got 2",
+        ),
+        (edit(lambda d: d.update(version="1")), "version: .*got '1'"),
+        (edit(lambda d: d.update(version=True)), "version: .*got True"),
+        (edit(lambda d: d.pop("state")), "expected the key 'state' .*but it is missing"),
+        (edit(lambda d: d.update(state=[1.0])), r"state: expected a JSON object .*, got \[1\.0\]"),
+        (edit(lambda d: d.pop("config")), "expected the key 'config' .*but it is missing"),
+        (edit(lambda d: d["config"].update(nouts=[4, 2])), r"config\.nouts\[1\]: 2 in the file, 3 in this model"),
+        (
+            edit(lambda d: d["config"].update(activations=["relu", "softmax"])),
+            r"config\.activations\[0\]: 'relu' in the file, 'tanh' in this model",
+        ),
+        (
+            edit(lambda d: d["state"].pop("layers.0.neurons.0.w.0")),
+            "expected the parameter 'layers.0.neurons.0.w.0' .*but it is missing",
+        ),
+        (edit(lambda d: d["state"].update(bogus=1.0)), "state.bogus: expected only this model's parameter names"),
+        (edit(lambda d: d["state"].update({"layers.0.neurons.0.b": "0.5"})), "expected a finite number, got '0.5'"),
         (
             json.dumps(edit(lambda d: d["state"].update({"layers.0.neurons.0.b": 7.25}))).replace("7.25", "1e999"),
-            "not finite",
+            "expected a finite number, got inf",
         ),
     ]
 
@@ -151,17 +160,17 @@ def test_every_broken_file_raises_and_leaves_the_model_unchanged(model: MLP, tmp
 def test_broken_files_for_the_class_loader(model: MLP, tmp_path: Path) -> None:
     doc = json.loads(saved(model, tmp_path).read_text())
     cases = [
-        ({"nin": 0}, "nin must be a positive integer, got 0"),
-        ({"nin": "2"}, "nin must be a positive integer"),
-        ({"nouts": []}, "nouts must be a non-empty list"),
-        ({"nouts": [4, -3]}, "nouts\\[1\\] must be a positive integer, got -3"),
-        ({"nouts": [4.0, 3]}, "nouts\\[0\\] must be a positive integer"),
-        ({"activations": ["tanh"]}, "activations must be a list of 2 names"),
-        ({"activations": ["tanh", "swish"]}, "activations\\[1\\]: unknown activation 'swish'"),
-        ({"activations": ["softmax", "linear"]}, "softmax is only supported on the output layer"),
-        ({"activations": ["tanh", 3]}, "activations\\[1\\] must be an activation name"),
-        ({"extra": 1}, "unexpected entry 'extra'"),
-        ({"nouts": [4, 2]}, "config describes 22 parameters but the state holds 27"),
+        ({"nin": 0}, r"config\.nin: expected an integer from 1 to 1,000,000, got 0"),
+        ({"nin": "2"}, r"config\.nin: expected an integer .*got '2'"),
+        ({"nouts": []}, r"config\.nouts: expected a list of 1 to 1000 layer widths, got \[\]"),
+        ({"nouts": [4, -3]}, r"config\.nouts\[1\]: expected an integer .*got -3"),
+        ({"nouts": [4.0, 3]}, r"config\.nouts\[0\]: expected an integer .*got 4\.0"),
+        ({"activations": ["tanh"]}, r"config\.activations: expected a list of 2 activation names"),
+        ({"activations": ["tanh", "swish"]}, r"config\.activations\[1\]: expected an activation name.*got 'swish'"),
+        ({"activations": ["softmax", "linear"]}, "softmax is only supported on the last layer"),
+        ({"activations": ["tanh", 3]}, r"config\.activations\[1\]: expected an activation name.*got 3"),
+        ({"extra": 1}, r"config\.extra: expected only the keys type, nin, nouts, activations, got an unknown key"),
+        ({"nouts": [4, 2]}, "state: expected 22 parameters, as the config describes, but it holds 27"),
     ]
     for i, (update, match) in enumerate(cases):
         bad = json.loads(json.dumps(doc))
@@ -173,7 +182,7 @@ def test_broken_files_for_the_class_loader(model: MLP, tmp_path: Path) -> None:
     bad = json.loads(json.dumps(doc))
     del bad["config"]["nin"]
     write(tmp_path / "nonin.json", bad)
-    with pytest.raises(ModelFileError, match="the 'nin' entry is missing"):
+    with pytest.raises(ModelFileError, match="expected the key 'nin' in a MLP config"):
         MLP.load(tmp_path / "nonin.json")
 
 
@@ -234,12 +243,12 @@ def test_a_tiny_file_cannot_ask_for_a_huge_model(tmp_path: Path) -> None:
     config = {"type": "MLP", "nin": 2, "nouts": [3000, 3000], "activations": ["relu", "linear"]}
     path.write_text(json.dumps({"format": FORMAT, "version": VERSION, "config": config, "state": {}}))
     start = time.perf_counter()
-    with pytest.raises(ModelFileError, match="describes 9012000 parameters but the state holds 0"):
+    with pytest.raises(ModelFileError, match=r"expected at most 5,000,000 parameters .*it describes 9,012,000"):
         MLP.load(path)
     assert time.perf_counter() - start < 1.0  # refused before 9 million Values are built
 
 
-def test_an_integer_beyond_float_range_is_not_finite(model: MLP, tmp_path: Path) -> None:
+def test_an_integer_float64_cannot_hold_exactly_is_refused(model: MLP, tmp_path: Path) -> None:
     path = tmp_path / "m.json"
     model.save(path)
     doc = json.loads(path.read_text())
@@ -247,6 +256,10 @@ def test_an_integer_beyond_float_range_is_not_finite(model: MLP, tmp_path: Path)
     text = path.read_text().replace(json.dumps(doc["state"][first]), "1" + "0" * 400, 1)
     path.write_text(text)
     before = model.state_dict()
-    with pytest.raises(ModelFileError, match="not finite"):
+    with pytest.raises(
+        ModelFileError,
+        match=r"expected a finite number \(an integer at most 2\*\*53 in size, held exactly by float64\), "
+        r"got <an integer of about 400 digits>",
+    ):
         model.load(path)
     assert model.state_dict() == before

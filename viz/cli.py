@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 
 from autograd_core import AutogradError, __version__, grads_array
+from autograd_core.errors import excerpt, excerpt_path
 
 from . import bench, cli_check, cli_export
 from .dataset import MAX_CSV_BYTES, read_csv, read_table  # noqa: F401  (viz.cli.read_csv stays importable)
@@ -112,17 +113,17 @@ def parse_assignments(items: Sequence[str]) -> dict[str, float]:
         name, eq, text = item.partition("=")
         name = name.strip()
         if not eq:
-            raise CliError(f"expected NAME=VALUE, got {item!r:.60}")
+            raise CliError(f"expected NAME=VALUE, got {excerpt(item)}")
         if not NAME.match(name) or name.startswith("__"):
-            raise CliError(f"bad name in {item!r:.60}: names are letters, digits and '_' (not starting with '__')")
+            raise CliError(f"bad name in {excerpt(item)}: names are letters, digits and '_' (not starting with '__')")
         if name in values:
-            raise CliError(f"{name!r} is given twice")
+            raise CliError(f"{excerpt(name)} is given twice")
         try:
             number = float(text)
         except ValueError:
-            raise CliError(f"the value of {name!r} is not a number: {text!r:.40}") from None
+            raise CliError(f"the value of {excerpt(name)} is not a number: {excerpt(text)}") from None
         if not math.isfinite(number):
-            raise CliError(f"the value of {name!r} must be a finite number, got {text!r:.40}")
+            raise CliError(f"the value of {excerpt(name)} must be a finite number, got {excerpt(text)}")
         values[name] = number
     return values
 
@@ -150,7 +151,10 @@ def cmd_graph(args: argparse.Namespace) -> int:
     path = Path(args.output)
     fmt = format_of(path)
     if not path.parent.is_dir():
-        raise CliError(f"cannot write {str(path)!r}: the folder {str(path.parent)!r} does not exist")
+        raise CliError(
+            f"cannot write {excerpt_path(path, quote=True)}: "
+            f"the folder {excerpt_path(path.parent, quote=True)} does not exist"
+        )
     out, leaves = expr.evaluate(values)
     if not math.isfinite(out.data):  # float arithmetic overflowed (or inf - inf) on the way
         raise CliError(f"the expression evaluates to {out.data} with these values: a number overflowed float64")
@@ -184,9 +188,9 @@ def _positive_int(text: str) -> int:
     try:
         n = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {text!r:.40}") from None
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {excerpt(text)}") from None
     if n < 1:
-        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {text!r:.40}")
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {excerpt(text)}")
     return n
 
 
@@ -195,10 +199,10 @@ def _number(low: float, high: float = math.inf, low_open: bool = False) -> Calla
         try:
             x = float(text)
         except ValueError:
-            raise argparse.ArgumentTypeError(f"expected a number, got {text!r:.40}") from None
+            raise argparse.ArgumentTypeError(f"expected a number, got {excerpt(text)}") from None
         if not math.isfinite(x) or x < low or (low_open and x == low) or x > high:
             where = f"({low}, {high}]" if low_open else f"[{low}, {high}]"
-            raise argparse.ArgumentTypeError(f"expected a number in {where.replace('inf', '∞')}, got {text!r:.40}")
+            raise argparse.ArgumentTypeError(f"expected a number in {where.replace('inf', '∞')}, got {excerpt(text)}")
         return x
 
     return parse
@@ -238,7 +242,7 @@ def parse_hidden(text: str) -> list[int]:
         part = part.strip()
         if not part.isdigit() or int(part) < 1 or int(part) > 4096:
             raise CliError(
-                f"--hidden: {part!r:.20} is not a layer width; expected whole numbers >= 1 separated by commas, "
+                f"--hidden: {excerpt(part)} is not a layer width; expected whole numbers >= 1 separated by commas, "
                 "e.g. 16,16"
             )
         widths.append(int(part))
@@ -273,7 +277,7 @@ def load_data(
         table = read_table(name, header)
         return table.X, table.y, Path(name).name, table.header_note
     else:
-        raise CliError(f"unknown data set {name[:60]!r}: choose {', '.join(DATASETS)} or a .csv file")
+        raise CliError(f"unknown data set {excerpt(name[:60])}: choose {', '.join(DATASETS)} or a .csv file")
     return X, y, key, None
 
 
@@ -377,7 +381,7 @@ def _prepare_out(path: str) -> Path:
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as err:
-        raise CliError(f"cannot create the folder {path!r}: {err.strerror or err}") from None
+        raise CliError(f"cannot create the folder {excerpt_path(path, quote=True)}: {err.strerror or err}") from None
     return out
 
 
@@ -869,6 +873,15 @@ def _one_line(message: str) -> str:
     return " ".join(str(message).split())
 
 
+def _nul_argument(args: argparse.Namespace) -> str | None:
+    """The first argument holding a NUL byte, named as on the command line ('--out', 'EXPR'), or None."""
+    for key, value in vars(args).items():
+        items = value if isinstance(value, (list, tuple)) else [value]
+        if any(isinstance(v, str) and "\x00" in v for v in items):
+            return f"--{key.replace('_', '-')}" if key not in ("expr", "values", "model") else key.upper()
+    return None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``backprop`` command; return the exit status (0 ok, 2 bad input, 1 internal error).
 
@@ -884,6 +897,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     except SystemExit as exit_:  # --help
         return int(exit_.code or 0)
+    nul = _nul_argument(args)
+    if nul:  # no file name, expression or label can hold one: refuse it before any work
+        print(f"{PROG}: error: {nul} contains a NUL byte", file=sys.stderr)
+        return EXIT_USAGE
     if getattr(args, "run", None) is None:
         names = ", ".join(cmd.name for cmd in COMMANDS)
         print(f"{PROG}: error: a command is required: {names} (see '{PROG} --help')", file=sys.stderr)

@@ -14,6 +14,7 @@ import warnings
 from pathlib import Path
 from typing import Any
 
+from autograd_core.errors import excerpt
 from nn import MLP, Layer
 from nn.errors import ModelFileError
 from nn.module import read_model_file
@@ -54,7 +55,9 @@ def load_model(path: str | Path) -> Any:
     kind = read_model_file(path)["config"].get("type")
     cls = _MODEL_CLASSES.get(kind) if isinstance(kind, str) else None
     if cls is None:
-        raise ModelFileError(f"{path}: holds a {str(kind)[:40]!r}; export reads {', '.join(_MODEL_CLASSES)} models")
+        raise ModelFileError(
+            f"{path}: holds a {excerpt(str(kind)[:40])}; export reads {', '.join(_MODEL_CLASSES)} models"
+        )
     return cls.load(path)
 
 

@@ -30,6 +30,8 @@ from pathlib import Path
 import numpy as np
 
 from autograd_core import AutogradError
+from autograd_core.errors import excerpt, excerpt_path
+from nn.files import read_regular
 
 MAX_CSV_BYTES = 50 * 2**20  # the largest CSV file read (50 MiB): about a million rows of a few numbers
 MAX_CLASSES = 1000  # the most classes a run accepts ...
@@ -110,19 +112,22 @@ def read_table(path: str | os.PathLike[str], header: str = "auto") -> Table:
     """
     path = Path(path)
     if header not in ("auto", "yes", "no"):
-        raise DataError(f"--header must be auto, yes or no, got {header!r:.20}")
-    if not path.is_file():
-        raise DataError(f"no such data file: {str(path)[:200]!r}")
-    size = path.stat().st_size
-    if size > MAX_CSV_BYTES:
+        raise DataError(f"--header must be auto, yes or no, got {excerpt(header)}")
+    try:
+        size = path.stat().st_size
+    except (FileNotFoundError, NotADirectoryError):
+        raise DataError(f"no such data file: {excerpt_path(path, quote=True)}") from None
+    if path.is_file() and size > MAX_CSV_BYTES:
         raise DataError(
-            f"{path.name[:80]!r} is {size / 2**20:.1f} MiB, larger than the {MAX_CSV_BYTES // 2**20} MiB "
+            f"{excerpt_path(path.name, quote=True)} is {size / 2**20:.1f} MiB, "
+            f"larger than the {MAX_CSV_BYTES // 2**20} MiB "
             "limit of CSV files (viz.dataset.MAX_CSV_BYTES); use a sample of the rows"
         )
+    raw = read_regular(path, MAX_CSV_BYTES, "CSV", DataError)  # a FIFO, folder or device is refused unread
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise DataError(f"{path.name[:80]!r} is not a text (UTF-8) CSV file") from None
+        raise DataError(f"{excerpt_path(path.name, quote=True)} is not a text (UTF-8) CSV file") from None
     numbers: list[int] = []
     lines: list[str] = []
     for lineno, line in enumerate(text.splitlines(), 1):
@@ -201,7 +206,7 @@ def _parse_slow(body: str, width: int, numbers: Sequence[int], name: str) -> tup
                 )
             if j < width - 1 and not _is_number(f):
                 raise DataError(
-                    f"{name}, line {lineno}: {f[:30]!r} is not a number "
+                    f"{name}, line {lineno}: {excerpt(f)} is not a number "
                     "(only numbers after the header; a text class name may stand in the last column)"
                 )
         rows.append([float(f) for f in fields[:-1]])
@@ -290,7 +295,7 @@ def decide_task(y: np.ndarray, loss: str, task: str, classification_losses: Sequ
     class_losses = tuple(classification_losses) or CLASSIFICATION_LOSSES
     text = y.dtype.kind in "US"
     if task not in ("auto", "classification", "regression"):
-        raise DataError(f"--task must be classification or regression, got {task!r:.30}")
+        raise DataError(f"--task must be classification or regression, got {excerpt(task)}")
     if task != "auto":
         kind, reason = task, f"--task {task}"
         if loss != "auto" and (loss in class_losses) != (task == "classification"):
@@ -408,10 +413,10 @@ def parse_size(text: str) -> int:
     """
     m = re.fullmatch(r"\s*([0-9]*\.?[0-9]+)\s*([kmgt]?)(?:i?b)?\s*", text.lower())
     if not m:
-        raise ValueError(f"expected a size like 2G or 500M, got {text!r:.30}")
+        raise ValueError(f"expected a size like 2G or 500M, got {excerpt(text)}")
     value = float(m.group(1)) * 1024 ** "_kmgt".index(m.group(2) or "_")
     if not math.isfinite(value) or value < 1:
-        raise ValueError(f"expected a size like 2G or 500M, got {text!r:.30}")
+        raise ValueError(f"expected a size like 2G or 500M, got {excerpt(text)}")
     return int(value)
 
 

@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from autograd_core import AutogradError, Value, ops
+from autograd_core.errors import excerpt
 
 __all__ = [
     "FUNCTIONS",
@@ -223,7 +224,7 @@ def parse_expr(text: str) -> Expr:
     for node in ast.walk(tree):  # the tell-tale of an injection attempt gets named first
         name = node.id if isinstance(node, ast.Name) else node.attr if isinstance(node, ast.Attribute) else ""
         if name.startswith("__"):
-            raise ExprError(f"names starting with '__' are not allowed: {name!r}", _col(node))
+            raise ExprError(f"names starting with '__' are not allowed: {excerpt(name)}", _col(node))
     names: list[str] = []
     _check(tree.body, names)
     return Expr(text, tree.body, tuple(names))
@@ -262,9 +263,9 @@ def _check(root: ast.expr, names: list[str]) -> None:
                 what = REFUSED.get(type(func), "only calls of a function name are allowed, like tanh(x)")
                 raise ExprError(what, _col(func))
             if func.id.startswith("__"):
-                raise ExprError(f"names starting with '__' are not allowed: {func.id!r}", where)
+                raise ExprError(f"names starting with '__' are not allowed: {excerpt(func.id)}", where)
             if func.id not in FUNCTIONS:
-                raise ExprError(f"unknown function {func.id!r} (known: {', '.join(FUNCTIONS)})", where)
+                raise ExprError(f"unknown function {excerpt(func.id)} (known: {', '.join(FUNCTIONS)})", where)
             if node.keywords:
                 raise ExprError(f"{func.id}() takes no keyword arguments", _col(node.keywords[0].value) or where)
             if len(node.args) != 1 or isinstance(node.args[0], ast.Starred):
@@ -293,18 +294,18 @@ def _op_text(op: ast.AST) -> str:
 
 def _check_name(name: str, where: int | None) -> None:
     if name.startswith("__"):
-        raise ExprError(f"names starting with '__' are not allowed: {name!r}", where)
+        raise ExprError(f"names starting with '__' are not allowed: {excerpt(name)}", where)
     if name in FUNCTIONS:
-        raise ExprError(f"{name!r} is a function: call it, as in {name}(x)", where)
+        raise ExprError(f"{excerpt(name)} is a function: call it, as in {name}(x)", where)
     if not NAME.match(name):
-        raise ExprError(f"names must be ASCII letters, digits and '_': {name!r}", where)
+        raise ExprError(f"names must be ASCII letters, digits and '_': {excerpt(name)}", where)
 
 
 def _check_number(node: ast.Constant) -> None:
     value = node.value
     where = _col(node)
     if isinstance(value, bool) or value is None or value is Ellipsis:
-        raise ExprError(f"{value!r} is not a number", where)
+        raise ExprError(f"{excerpt(value)} is not a number", where)
     if isinstance(value, (str, bytes)):
         raise ExprError("strings are not allowed", where)
     if isinstance(value, complex):
@@ -315,7 +316,7 @@ def _check_number(node: ast.Constant) -> None:
         except OverflowError:
             raise ExprError("the number is too large for a float", where) from None
     if not isinstance(value, float) or not math.isfinite(value):
-        raise ExprError(f"{node.value!r} is not a finite number", where)
+        raise ExprError(f"{excerpt(node.value)} is not a finite number", where)
 
 
 def _has_pow(node: ast.AST) -> bool:
@@ -332,7 +333,7 @@ def _check_exponent(node: ast.expr) -> None:
     except (AutogradError, ArithmeticError):
         raise ExprError("the exponent cannot be computed", _col(node)) from None
     if not math.isfinite(k) or abs(k) > MAX_EXPONENT:
-        raise ExprError(f"the exponent {k!r} is too large (at most {MAX_EXPONENT:g} in size)", _col(node))
+        raise ExprError(f"the exponent {excerpt(k)} is too large (at most {MAX_EXPONENT:g} in size)", _col(node))
 
 
 def _evaluate(root: ast.expr, leaves: Mapping[str, Value]) -> Any:

@@ -35,6 +35,7 @@ import graphviz
 import numpy as np
 
 from autograd_core import AutogradError, Value, topological_order
+from autograd_core.errors import excerpt, excerpt_path
 from autograd_core.params import Parameter
 
 from .layout import FULL_VIEW_MAX_OVERFLOW, choose_rankdir, estimate
@@ -122,7 +123,7 @@ def subgraph_of(node: Value, depth: int | None = None) -> Subgraph:
     if not isinstance(node, Value):
         raise VizError(f"subgraph_of() needs a Value, got {type(node).__name__}")
     if depth is not None and (not isinstance(depth, int) or depth < 0):
-        raise VizError(f"subgraph_of(): depth must be a non-negative int or None, got {depth!r}")
+        raise VizError(f"subgraph_of(): depth must be a non-negative int or None, got {excerpt(depth)}")
     order = topological_order(node)
     if depth is None:
         return Subgraph(node, order)
@@ -151,7 +152,7 @@ def find_node(root: Value, label: str) -> Value:
     for v in topological_order(root):
         if v.label == label:
             return v
-    raise VizError(f"no node labelled {label!r} in the graph of {root!r:.60}")
+    raise VizError(f"no node labelled {excerpt(label)} in the graph of {excerpt(root)}")
 
 
 def node_kind(v: Value, inputs: frozenset[Value] | None = None) -> str:
@@ -235,7 +236,13 @@ def _esc(text: str, limit: int = 48) -> str:
     text = str(text)
     if len(text) > limit:
         text = text[: limit - 1] + "…"
+    text = text.encode("utf-8", "backslashreplace").decode("utf-8")  # a lone surrogate becomes \\ud800
     return html.escape(text, quote=True)
+
+
+def _esc_plain(text: str) -> str:
+    """A plain (non-HTML) DOT label that encodes as UTF-8."""
+    return str(text).encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def _td(text: str, bgcolor: str | None = None, extra: str = "") -> str:
@@ -514,14 +521,14 @@ def _legend(shading: _Shading, extra_rows: Iterable[str] = (), show_grad: bool =
 
 def _check_args(rankdir: str, precision: int, color: str | None, max_nodes: int) -> str:
     if rankdir not in ("LR", "TB", "RL", "BT"):
-        raise VizError(f"rankdir must be one of LR, TB, RL, BT, got {rankdir!r}")
+        raise VizError(f"rankdir must be one of LR, TB, RL, BT, got {excerpt(rankdir)}")
     if not isinstance(precision, int) or not 0 <= precision <= 17:
-        raise VizError(f"precision must be an int from 0 to 17, got {precision!r}")
+        raise VizError(f"precision must be an int from 0 to 17, got {excerpt(precision)}")
     mode = "none" if color in (None, False) else color
     if mode not in COLOR_MODES:
-        raise VizError(f"color must be one of {', '.join(COLOR_MODES)} or None, got {color!r}")
+        raise VizError(f"color must be one of {', '.join(COLOR_MODES)} or None, got {excerpt(color)}")
     if not isinstance(max_nodes, int) or max_nodes < 1:
-        raise VizError(f"max_nodes must be a positive int, got {max_nodes!r}")
+        raise VizError(f"max_nodes must be a positive int, got {excerpt(max_nodes)}")
     return mode
 
 
@@ -818,7 +825,7 @@ def _draw(
                 attrs["label"] = f"{n} edges"
             dg.edge(tail, head, **attrs)
     if graph_label is not None:
-        dg.attr(label=graph_label, labelloc="t", labeljust="l")
+        dg.attr(label=_esc_plain(graph_label), labelloc="t", labeljust="l")
     elif legend and mode != "none":
         notes = []
         if expanded:
@@ -847,19 +854,22 @@ def pipe(dg: graphviz.Digraph, fmt: str) -> bytes:
         True
     """
     try:
-        return dg.pipe(format=fmt)
+        return dg.pipe(format=fmt, quiet=True)  # dot's own stderr never reaches the user: the error says it
     except graphviz.ExecutableNotFound:
         raise GraphvizNotFoundError(f"Graphviz's dot program was not found; {INSTALL_HINT}") from None
     except graphviz.CalledProcessError as err:
         detail = (err.stderr or b"").decode(errors="replace").strip().splitlines()
-        raise RenderError(f"dot failed to draw the graph: {detail[-1] if detail else err}") from None
+        last = detail[-1] if detail else str(err)
+        raise RenderError(f"dot failed to draw the graph: {excerpt(last)[1:-1]}") from None
 
 
 def _write(path: Path, data: bytes) -> None:
+    from nn.files import atomic_write
+
     try:
-        path.write_bytes(data)
+        atomic_write(path, data, "picture", RenderError)
     except OSError as err:
-        raise RenderError(f"cannot write {str(path)!r}: {err.strerror or err}") from None
+        raise RenderError(f"cannot write {excerpt_path(path, quote=True)}: {err.strerror or err}") from None
 
 
 def format_of(path: str | Path) -> str:
@@ -872,7 +882,8 @@ def format_of(path: str | Path) -> str:
     ext = Path(path).suffix.lower()
     if ext not in FORMATS:
         raise RenderError(
-            f"cannot tell the picture format from {str(path)!r}: use a .svg, .png, .pdf or .dot file name"
+            f"cannot tell the picture format from {excerpt_path(path, quote=True)}: "
+            "use a .svg, .png, .pdf or .dot file name"
         )
     return FORMATS[ext]
 

@@ -27,6 +27,7 @@ import graphviz
 import numpy as np
 
 from autograd_core import Value, topological_order
+from autograd_core.errors import excerpt
 
 from .graph import Subgraph, VizError, draw_dot, format_of, node_ids, write_picture
 
@@ -183,7 +184,7 @@ def neuron_view(
     if not layers:
         raise VizError("neuron_view() needs an nn MLP (a model with layers)")
     if isinstance(layer, bool) or not isinstance(layer, int) or not 0 <= layer < len(layers):
-        raise VizError(f"neuron_view(): layer must be in 0..{len(layers) - 1}, got {layer!r}")
+        raise VizError(f"neuron_view(): layer must be in 0..{len(layers) - 1}, got {excerpt(layer)}")
     width = layers[layer].nin
     if width > MAX_INPUTS:
         raise VizError(f"neuron_view(): a neuron of layer {layer} has {width} inputs, too many to draw (at most 8)")
@@ -209,7 +210,7 @@ def neuron_view(
         zs = [by_label.get(f"L{layer}.N{j}.z") for j in range(count)]
         neuron = int(np.argmax([abs(float(z.grad)) if z is not None else -1.0 for z in zs]))
     if isinstance(neuron, bool) or not isinstance(neuron, int) or not 0 <= neuron < count:
-        raise VizError(f"neuron_view(): layer {layer} has neurons 0..{count - 1}, got {neuron!r}")
+        raise VizError(f"neuron_view(): layer {layer} has neurons 0..{count - 1}, got {excerpt(neuron)}")
     prefix = f"L{layer}.N{neuron}"
     z = by_label[f"{prefix}.z"]
     a = by_label.get(f"{prefix}.a", z)

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from autograd_core import Value, no_grad
+from autograd_core.errors import excerpt, excerpt_path
 from nn.train import layer_grad_norms
 
 from .graph import VizError
@@ -74,13 +75,16 @@ def _save(fig: Figure, path: str | Path | None) -> Figure:
     if path is not None:
         path = Path(path)
         if not path.parent.is_dir():
-            raise VizError(f"cannot write {str(path)!r}: the folder {str(path.parent)!r} does not exist")
+            raise VizError(
+                f"cannot write {excerpt_path(path, quote=True)}: "
+                f"the folder {excerpt_path(path.parent, quote=True)} does not exist"
+            )
         try:
             fig.savefig(path, dpi=DPI)
         except OSError as err:
-            raise VizError(f"cannot write {str(path)!r}: {err.strerror or err}") from None
+            raise VizError(f"cannot write {excerpt_path(path, quote=True)}: {err.strerror or err}") from None
         except ValueError as err:  # an unknown extension
-            raise VizError(f"cannot write {str(path)!r}: {err}") from None
+            raise VizError(f"cannot write {excerpt_path(path, quote=True)}: {err}") from None
     return fig
 
 
@@ -222,7 +226,7 @@ def decision_boundary(
     if getattr(model, "nin", 2) != 2:
         raise VizError(f"decision_boundary() needs a model with 2 inputs, this one has {model.nin}")
     if isinstance(resolution, bool) or not isinstance(resolution, numbers.Integral) or not 2 <= resolution <= 2000:
-        raise VizError(f"decision_boundary(): resolution must be an integer in [2, 2000], got {resolution!r}")
+        raise VizError(f"decision_boundary(): resolution must be an integer in [2, 2000], got {excerpt(resolution)}")
     labels = _labels(y, len(arr))
     lo, hi = arr.min(axis=0) - padding, arr.max(axis=0) + padding
     gx, gy = np.meshgrid(np.linspace(lo[0], hi[0], resolution), np.linspace(lo[1], hi[1], resolution))
@@ -354,7 +358,7 @@ def _parameter(model: Any, p: Any) -> tuple[Value, str]:
     params = list(model.parameters())
     if isinstance(p, Value):
         if not any(p is q for q in params):
-            raise VizError(f"loss_surface(): {p!r:.60} is not a parameter of the model")
+            raise VizError(f"loss_surface(): {excerpt(p)} is not a parameter of the model")
         return p, p.label or "parameter"
     if isinstance(p, str):
         named = getattr(model, "named_parameters", None)
@@ -365,7 +369,7 @@ def _parameter(model: Any, p: Any) -> tuple[Value, str]:
             if q.label == p:
                 return q, p
         examples = ", ".join(repr(q.label) for q in params[:3])
-        raise VizError(f"loss_surface(): the model has no parameter {p!r} (labels look like {examples})")
+        raise VizError(f"loss_surface(): the model has no parameter {excerpt(p)} (labels look like {examples})")
     raise VizError(f"loss_surface(): a parameter is a Value or a name, got {type(p).__name__}")
 
 
@@ -403,9 +407,9 @@ def loss_surface(
     if a is b:
         raise VizError("loss_surface(): p1 and p2 are the same parameter")
     if isinstance(resolution, bool) or not isinstance(resolution, numbers.Integral) or not 2 <= resolution <= 400:
-        raise VizError(f"loss_surface(): resolution must be an integer in [2, 400], got {resolution!r}")
+        raise VizError(f"loss_surface(): resolution must be an integer in [2, 400], got {excerpt(resolution)}")
     if isinstance(span, bool) or not isinstance(span, numbers.Real) or not 0 < span < math.inf:
-        raise VizError(f"loss_surface(): span must be a positive number, got {span!r}")
+        raise VizError(f"loss_surface(): span must be a positive number, got {excerpt(span)}")
     loss_fn = _losses.get(loss)
     arr = np.asarray(X, dtype=np.float64)
     t = _prepare_targets(y, _loss_name(loss), len(arr), "loss_surface()")

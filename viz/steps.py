@@ -39,6 +39,7 @@ import numpy as np
 
 from autograd_core import Value, ops, topological_order
 from autograd_core.closure import ClosureOp
+from autograd_core.errors import excerpt, excerpt_path
 from autograd_core.graph import local_shares
 
 from .graph import (
@@ -199,7 +200,8 @@ def trace_backward(root: Value, precision: int = 4, grad: float = 1.0, of: str |
         mine, real = grads.get(v, 0.0), final[v]
         if not np.allclose(mine, real, rtol=1e-9, atol=1e-12, equal_nan=True):
             raise VizError(
-                f"the replayed backward pass disagrees with the engine at node {names[v]!r}: {mine!r} vs {real!r}"
+                f"the replayed backward pass disagrees with the engine at node {excerpt(names[v])}: "
+                f"{excerpt(mine)} vs {excerpt(real)}"
             )
     return steps
 
@@ -431,12 +433,12 @@ def render_backprop(
         for _, name, svg in frames:
             (folder / name).write_text(svg, encoding="utf-8")
     except OSError as err:
-        raise RenderError(f"cannot write to {str(folder)!r}: {err.strerror or err}") from None
+        raise RenderError(f"cannot write to {excerpt_path(folder, quote=True)}: {err.strerror or err}") from None
     page = folder / "index.html"
     try:
         page.write_text(_html(frames, root), encoding="utf-8")
     except OSError as err:
-        raise RenderError(f"cannot write {str(page)!r}: {err.strerror or err}") from None
+        raise RenderError(f"cannot write {excerpt_path(page, quote=True)}: {err.strerror or err}") from None
     return page
 
 
