@@ -172,11 +172,11 @@ class _Checker:
             self.fail(where, f"a list of {n} integers from {low} to {high:,}", value)
         return [self.count(v, f"{where}[{i}]", low, high) for i, v in enumerate(value)]
 
-    def activation(self, value: Any, where: str, last: bool) -> str:
+    def activation(self, value: Any, where: str, last: bool, why: str = "only supported on the last layer") -> str:
         if type(value) is not str or value not in _CANONICAL:
             self.fail(where, f"an activation name, exactly one of {', '.join(_CANONICAL)}", value)
         if not last and acts.is_layerwise(acts.get(value)):
-            self.fail(where, "an elementwise activation: softmax is only supported on the last layer", value)
+            self.fail(where, f"an elementwise activation: softmax is {why}", value)
         return value
 
 
@@ -310,7 +310,7 @@ def _check_config(c: _Checker, config: Any, where: str, kind: str | None) -> int
     else:
         nin = c.count(cfg["nin"], f"{where}.nin")
         if found == "Neuron":
-            c.activation(cfg["activation"], f"{where}.activation", True)
+            c.activation(cfg["activation"], f"{where}.activation", False, "for a whole Layer, not one Neuron")
             count = nin + 1
         elif found == "Layer":
             nout = c.count(cfg["nout"], f"{where}.nout")

@@ -88,7 +88,7 @@ def test_save_load_round_trip_is_bit_exact(model, tmp_path: Path) -> None:
 
 # --- mutations ------------------------------------------------------------------------------
 
-REPLACEMENTS = ["2", 2.0, 2, -1, 0, True, None, [], {}, [2, 2], "TANH", "relu", 1e300, 2**60, "x" * 300]
+REPLACEMENTS = ["2", 2.0, 2, -1, 0, True, None, [], {}, [2, 2], "TANH", "relu", "softmax", 1e300, 2**60, "x" * 300]
 
 
 def paths(doc, prefix=()):
