@@ -55,7 +55,7 @@ class Op:
         self.rules = rules
         self.vjp = vjp
         self.rows_vjp = rows_vjp  # dot only: the same rule for a layer of rows at once (fused.py)
-        self.patches_vjp = patches_vjp  # dot only: the same rule for a convolution layer at once (conv.py)
+        self.patches_vjp = patches_vjp  # dot, max_values, mean: the rule for a conv/pool layer at once (conv.py)
 
     def __repr__(self) -> str:
         return f"Op({self.name!r})"
@@ -359,8 +359,33 @@ def _dot_patches_vjp(
     dW = G2 @ cols.reshape(cols.shape[0], pixels * lanes).T
     dcols = (W.T @ G2).reshape(-1, lanes)
     dX = np.zeros((n_inputs + 1, lanes))
-    np.add.at(dX, index.reshape(-1), dcols)
+    dcols = dcols.reshape(index.shape[0], pixels, lanes)
+    for k in range(index.shape[0]):  # one kernel entry reads a different input at every pixel: no repeats
+        dX[index[k]] += dcols[k]  # (but the padding row, which is dropped)
     return dW, G2.sum(axis=1), dX[:n_inputs]
+
+
+def _max_patches_vjp(G: ndarray, V: ndarray, index: ndarray, n_inputs: int) -> ndarray:
+    """max_values' rule for a pooling layer: window w's gradient G[w] goes, lane by lane, to the
+    first input of its window equal to the max (as ``_max_values_vjp`` for one window).
+
+    V (windows × k × lanes) holds every window's inputs, index (windows × k) their positions.
+    Returns dX (n_inputs × lanes), summed where windows overlap.
+    """
+    windows, _k, lanes = V.shape
+    first = V.argmax(axis=1)  # (windows, lanes): argmax picks the first of equal maxima
+    source = index[np.arange(windows)[:, None], first]
+    dX = np.zeros((n_inputs, lanes))
+    np.add.at(dX, (source, np.broadcast_to(np.arange(lanes), source.shape)), G)
+    return dX
+
+
+def _mean_patches_vjp(G: ndarray, V: ndarray, index: ndarray, n_inputs: int) -> ndarray:
+    """mean's rule for a pooling layer: every input of window w gets G[w] / k (summed where windows overlap)."""
+    share = G / V.shape[1]
+    dX = np.zeros((n_inputs, V.shape[2]))
+    np.add.at(dX, index, np.broadcast_to(share[:, None, :], V.shape))
+    return dX
 
 
 def _logsumexp_vjp(g: Any, out: Any, *xs: Any) -> list[Any]:
@@ -398,9 +423,9 @@ COS = Op("cos", _cos, rules=(lambda g, out, x: -g * sin(x),))
 MAXIMUM = Op("max", _maximum, rules=(lambda g, out, a, b: g * _pick(a, b), lambda g, out, a, b: g * _pick(b, a)))
 MINIMUM = Op("min", _minimum, rules=(lambda g, out, a, b: g * _pick(b, a), lambda g, out, a, b: g * _pick(a, b)))
 SUM = Op("sum", _sum, vjp=lambda g, out, *xs: [+g for _ in xs])
-MEAN = Op("mean", _mean, vjp=lambda g, out, *xs: [g / len(xs) for _ in xs])
+MEAN = Op("mean", _mean, vjp=lambda g, out, *xs: [g / len(xs) for _ in xs], patches_vjp=_mean_patches_vjp)
 DOT = Op("dot", _dot, vjp=_dot_vjp, rows_vjp=_dot_rows_vjp, patches_vjp=_dot_patches_vjp)
-MAX_VALUES = Op("max_values", _max_values, vjp=_max_values_vjp)
+MAX_VALUES = Op("max_values", _max_values, vjp=_max_values_vjp, patches_vjp=_max_patches_vjp)
 SUM_SQUARES = Op("sum_squares", _sum_squares, vjp=_sum_squares_vjp)
 LOGSUMEXP = Op("logsumexp", _logsumexp, vjp=_logsumexp_vjp)
 LANE_SUM = Op("lane_sum", _lane_sum, rules=(lambda g, out, x: g * ones_like(x),))

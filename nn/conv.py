@@ -31,8 +31,9 @@ from typing import Any
 import numpy as np
 
 from autograd_core import DomainError, OperandTypeError, ShapeError, Value, apply, ops
-from autograd_core.conv import dot_patches, output_size, patch_index
+from autograd_core.conv import dot_patches, map_nodes, output_size, patch_index, pool_nodes
 from autograd_core.errors import excerpt
+from autograd_core.params import ParamBuffer, Parameter, pack
 
 from . import activations as acts
 from .errors import ConfigError
@@ -98,9 +99,10 @@ class Filter(Module):
 
     def __init__(self, weights: np.ndarray, bias: float) -> None:
         C, kh, kw = weights.shape
-        self.w = [[[Value(float(weights[c, i, j])) for j in range(kw)] for i in range(kh)] for c in range(C)]
-        self.b = Value(float(bias))
-        self._flat = [v for plane in self.w for row in plane for v in row]  # (c, i, j) order: PyTorch's
+        params = ParamBuffer([*np.asarray(weights, dtype=np.float64).reshape(-1).tolist(), float(bias)]).params
+        self._flat = params[:-1]  # (c, i, j) order: PyTorch's
+        self.w = [[self._flat[(c * kh + i) * kw : (c * kh + i + 1) * kw] for i in range(kh)] for c in range(C)]
+        self.b = params[-1]
 
     def relabel(self, prefix: str) -> None:
         """Rename the weights ``{prefix}.w{c}.{i}.{j}`` and the bias ``{prefix}.b``.
@@ -180,6 +182,9 @@ class Conv2d(Module):
             W, b = weights, (np.zeros(F) if bias is None else bias)
         W, b = self._check_weights(W, b, "Conv2d")
         self.filters = [Filter(W[f], b[f]) for f in range(F)]
+        pack(self.parameters())  # one buffer for the layer, row f = [*w_f, b_f]
+        self._block_key: Any = None
+        self._block: tuple[np.ndarray, np.ndarray] | None = None
         self._position = -1
         self.relabel(0)
 
@@ -268,9 +273,38 @@ class Conv2d(Module):
         self.output_shape(shape, self.describe())
         return self._forward(xs, shape)
 
+    def param_block(self) -> tuple[np.ndarray, np.ndarray] | None:
+        """Views (values, grads) of shape (out_channels, in_channels·kh·kw + 1) of the buffer holding [W | b].
+
+        None when the parameters are not one run of slots of one buffer (a parameter was
+        replaced by another object); the layer then reads them one by one.
+
+        Example:
+            >>> data, grad = Conv2d(1, 2, 1, weights=[[[[1.0]]], [[[2.0]]]]).param_block()
+            >>> data.tolist()
+            [[1.0, 0.0], [2.0, 0.0]]
+        """
+        params = self.parameters()
+        first = params[0]
+        buf = first._buf if type(first) is Parameter else None
+        key = None if buf is None else (buf, first._i, buf.generation)
+        if key != self._block_key or key is None:
+            self._block_key, self._block = key, None
+            start = first._i if buf is not None else 0
+            if buf is not None and all(
+                type(p) is Parameter and p._buf is buf and p._i == start + k for k, p in enumerate(params)
+            ):
+                shape = (self.out_channels, len(params) // self.out_channels)
+                self._block = (
+                    buf.data[start : start + len(params)].reshape(shape),
+                    buf.grad[start : start + len(params)].reshape(shape),
+                )
+        return self._block
+
     def _forward(self, xs: list[Any], shape: Shape) -> list[Value]:
         filters = self.filters
-        zs = dot_patches([f._flat for f in filters], [f.b for f in filters], xs, shape, *self._geometry())
+        block = self.param_block()
+        zs = dot_patches([f._flat for f in filters], [f.b for f in filters], xs, shape, *self._geometry(), block)
         for z, label in zip(zs, self.labels(shape)):
             z.label = label
         return zs
@@ -348,7 +382,7 @@ class _Pool2d(Module):
         self.kernel_size = pair(kernel_size, f"{self.kind}: kernel_size")
         self.stride = self.kernel_size if stride is None else pair(stride, f"{self.kind}: stride")
         self._position = 0
-        self._cache: tuple[Shape, list[tuple[int, ...]], list[str]] | None = None
+        self._cache: tuple[Shape, tuple[tuple[int, ...], ...], list[str]] | None = None
 
     def relabel(self, position: int) -> None:
         """Number the layer ``position``: its output pixels become ``P{position}.C{c}[y,x]``.
@@ -374,13 +408,13 @@ class _Pool2d(Module):
             raise ShapeError(f"{where}: a {kh}x{kw} window does not fit an input of shape {shape}")
         return (C, oh, ow)
 
-    def _windows(self, shape: Shape) -> tuple[list[tuple[int, ...]], list[str]]:
+    def _windows(self, shape: Shape) -> tuple[tuple[tuple[int, ...], ...], list[str]]:
         """Per output pixel (channel, row, column order): the inputs of its window, and its label."""
         if self._cache is None or self._cache[0] != shape:
             C, H, W = shape
             _, oh, ow = self.output_shape(shape)
             index = patch_index((1, H, W), self.kernel_size, self.stride)  # (kh*kw, oh*ow) within one channel
-            windows = [tuple(int(i) + c * H * W for i in index[:, p]) for c in range(C) for p in range(oh * ow)]
+            windows = tuple(tuple(int(i) + c * H * W for i in index[:, p]) for c in range(C) for p in range(oh * ow))
             pre = f"{self.letter}{self._position}"
             labels = [f"{pre}.C{c}[{y},{x}]" for c in range(C) for y in range(oh) for x in range(ow)]
             self._cache = (shape, windows, labels)
@@ -399,12 +433,9 @@ class _Pool2d(Module):
 
     def _forward(self, xs: list[Any], shape: Shape) -> list[Value]:
         windows, labels = self._windows(shape)
-        op = self._op
-        out = []
-        for window, label in zip(windows, labels):
-            node = apply(op, *[xs[i] for i in window])
+        out = pool_nodes(self._op, xs, windows)  # one NumPy reduction for the layer on lanes
+        for node, label in zip(out, labels):
             node.label = label
-            out.append(node)
         return out
 
     def parameters(self) -> list[Value]:
@@ -540,7 +571,9 @@ class Activation(Module):
         self._fn = acts.get(self.name)
         self._layerwise = acts.is_layerwise(self._fn)
         self._method = {"relu": Value.relu, "tanh": Value.tanh, "sigmoid": Value.sigmoid}.get(self.name)
+        self._op = {"relu": ops.RELU, "tanh": ops.TANH, "sigmoid": ops.SIGMOID}.get(self.name)
         self._position = 0
+        self._labels: tuple[list[str], list[str]] | None = None  # (input labels, output labels) last seen
 
     def relabel(self, position: int) -> None:
         """Number the layer ``position``: outputs of unlabelled inputs become ``A{position}[i]``.
@@ -549,7 +582,7 @@ class Activation(Module):
             >>> act = Activation("relu"); act.relabel(5); act._forward([1.0], (1,))[0].label
             'A5[0]'
         """
-        self._position = position
+        self._position, self._labels = position, None
 
     def output_shape(self, shape: Shape, where: str = "Activation") -> Shape:
         """The same shape (softmax needs a vector: after Flatten or a dense Layer).
@@ -567,12 +600,17 @@ class Activation(Module):
             return xs
         if self._layerwise:
             outs = self._fn(xs)
+        elif self._op is not None and all(type(x) is Value for x in xs):
+            outs = map_nodes(self._op, xs)  # one NumPy call for the layer on lanes
         else:
             fn = self._method or self._fn
             outs = [fn(x) if type(x) is Value else fn(Value(x)) for x in xs]
-        for i, (x, a) in enumerate(zip(xs, outs)):
-            label = x.label if type(x) is Value else ""
-            a.label = _activated(label) if label else f"A{self._position}[{i}]"
+        seen = [x.label if type(x) is Value else "" for x in xs]
+        if self._labels is None or self._labels[0] != seen:
+            made = [_activated(label) if label else f"A{self._position}[{i}]" for i, label in enumerate(seen)]
+            self._labels = (seen, made)
+        for a, label in zip(outs, self._labels[1]):
+            a.label = label
         return outs
 
     def config(self) -> dict[str, Any]:

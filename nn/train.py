@@ -678,7 +678,7 @@ def fit(
     plain = show and bar is None
     every = max(1, epochs // 10)
 
-    params = list(model.parameters())
+    params = ParamList(model.parameters())  # knows the parameters' buffers: one array read per check
     # Overflow and NaN are caught explicitly (loss, gradients, new weights) and raised as
     # DivergenceError, so NumPy's floating-point warnings are silenced while training.
     errstate = np.errstate(all="ignore")
@@ -703,7 +703,7 @@ def fit(
                 objective.backward()
                 _check_finite(grads_array(params), "a gradient became", epoch + 1, opt.lr)
                 opt.step()
-                _check_finite(np.array([p.data for p in params]), "the update made a weight", epoch + 1, opt.lr)
+                _check_finite(params.values(), "the update made a weight", epoch + 1, opt.lr)
                 total += value * len(idx)
                 if metric_names:
                     seen_out.append(_outputs(out))

@@ -29,7 +29,7 @@ import numpy as np
 from autograd_core import AutogradError, __version__, grads_array
 from autograd_core.errors import excerpt, excerpt_path
 
-from . import bench, cli_check, cli_export
+from . import bench, cli_check, cli_cnn, cli_export
 from .dataset import MAX_CSV_BYTES, read_csv, read_table  # noqa: F401  (viz.cli.read_csv stays importable)
 
 PROG = "backprop"
@@ -410,15 +410,19 @@ def _train_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--data", default="moons", help=f"{', '.join(DATASETS)} or a .csv file (default moons)")
     p.add_argument("--samples", type=_positive_int, default=200, help="points of a generated data set (default 200)")
     p.add_argument("--noise", type=_number(0.0), default=None, help="noise of a generated data set")
-    p.add_argument("--hidden", default="16,16", help="hidden layer widths, e.g. 16,16 (default); 'none' for none")
+    p.add_argument(
+        "--hidden", default=None, help="hidden layer widths, e.g. 16,16 (default; cnn: none); 'none' for none"
+    )
     p.add_argument("--activation", default="relu", help="hidden activation: relu, tanh, sigmoid, ... (default relu)")
     p.add_argument("--loss", default="auto", help="a loss name from nn.losses (default: by data set)")
     p.add_argument("--optimizer", default="adam", choices=("sgd", "adam", "rmsprop"), help="(default adam)")
     p.add_argument("--lr", type=_number(0.0, low_open=True), default=None, help="learning rate (default 0.01)")
-    p.add_argument("--epochs", type=_positive_int, default=100, help="passes over the data (default 100)")
+    p.add_argument("--epochs", type=_positive_int, default=None, help="passes over the data (default 100; cnn: 15)")
     p.add_argument("--batch-size", type=_batch_size, default=32, help="samples per step, or 'full' (default 32)")
     p.add_argument("--alpha", type=_number(0.0), default=0.0, help="L2 penalty on the weights (default 0)")
-    p.add_argument("--test-size", type=_number(0.0, 0.9), default=0.2, help="held-out fraction (default 0.2)")
+    p.add_argument(
+        "--test-size", type=_number(0.0, 0.9), default=None, help="held-out fraction (default 0.2; cnn: 0.25)"
+    )
     p.add_argument("--standardize", action="store_true", help="scale every feature to mean 0, std 1")
     p.add_argument("--seed", type=int, default=0, help="seeds the data, the weights and the shuffles (default 0)")
     p.add_argument("--out", default=None, help="folder to write (default runs/DATA)")
@@ -439,6 +443,7 @@ def _train_arguments(p: argparse.ArgumentParser) -> None:
         metavar="SIZE",
         help="refuse a run estimated to need more (e.g. 2G; default 80%% of the memory available)",
     )
+    cli_cnn.add_arguments(p)
 
 
 def _accuracy_line(model: Any, X: np.ndarray, y: np.ndarray, loss: str, metrics: Any = "auto") -> dict[str, float]:
@@ -480,7 +485,11 @@ def cmd_train(args: argparse.Namespace) -> int:
     from .dataset import MAX_PICTURE_CLASSES, check_memory, decide_task, estimate_memory
     from .plots import PlotDependencyError, gradient_norms
 
-    hidden = parse_hidden(args.hidden)
+    if args.model == "cnn":
+        return cli_cnn.cmd_train_cnn(args)
+    hidden = parse_hidden(args.hidden if args.hidden is not None else "16,16")
+    args.epochs = 100 if args.epochs is None else args.epochs
+    args.test_size = 0.2 if args.test_size is None else args.test_size
     acts.canonical_name(args.activation)
     loss_arg = "auto" if args.loss == "auto" else _losses.canonical_name(args.loss)
     planned = planned_size(args.data, args.samples)
