@@ -30,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from autograd_core import DomainError, OperandTypeError, ShapeError, Value, apply, ops
+from autograd_core import DomainError, OperandTypeError, ShapeError, Value, ops
 from autograd_core.conv import dot_patches, map_nodes, output_size, patch_index, pool_nodes
 from autograd_core.errors import excerpt
 from autograd_core.params import ParamBuffer, Parameter, pack
