@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 import autograd_core as ag
 from autograd_core import Value
+from autograd_core.testing import expressions
 
 N_WEIGHTS = 3
 
@@ -51,6 +52,8 @@ OPS = {
 }
 
 # A program: a list of (op, i, j) steps; operands index the pool [w0, w1, w2, x, step0, ...].
+# (The table's own ops come from autograd_core.testing.expressions above; these programs add the
+# composites built on them, softmax, log_softmax, sum_values, ..., and guard domains by construction.)
 steps = st.lists(
     st.tuples(st.sampled_from(sorted(OPS)), st.integers(0, 1000), st.integers(0, 1000)),
     min_size=1,
@@ -65,24 +68,22 @@ def run(program, weights, x):
     return pool[-1] + pool[-2] * x  # make sure the output involves the input
 
 
-@given(
-    program=steps,
-    w=st.lists(st.floats(-2, 2), min_size=N_WEIGHTS, max_size=N_WEIGHTS),
-    xs=st.lists(st.floats(-3, 3), min_size=1, max_size=8),
-)
-def test_lanes_equal_sum_of_per_sample_gradients(program, w, xs):
-    xs = np.array(xs)
+@given(expressions(n_inputs=N_WEIGHTS + 1, scalar_inputs=N_WEIGHTS, max_ops=12, max_lanes=8))
+def test_lanes_equal_sum_of_per_sample_gradients(e):
+    """Random DAGs of the table's ops (autograd_core.testing.expressions): the weights are the
+    first three inputs (one number for every lane), x the fourth (one lane per sample)."""
+    *w, xs = e.lanes
     weights = [Value(v) for v in w]
-    lanes_out = run(program, weights, Value(xs))
+    lanes_out = e(*weights, Value(xs)) * xs  # the output involves the input, lane by lane
     assert lanes_out.lanes == len(xs)
     lanes_out.sum().backward()
     laned_grads = [v.grad for v in weights]
     assert all(type(g) is float for g in laned_grads)
 
     per_sample_grads, per_sample_data, magnitude = [0.0] * N_WEIGHTS, [], [0.0] * N_WEIGHTS
-    for x in xs:
-        ws = [Value(v) for v in w]
-        out = run(program, ws, Value(float(x)))
+    for point in e.points:
+        ws = [Value(v) for v in point[:N_WEIGHTS]]
+        out = e(*ws, Value(point[N_WEIGHTS])) * point[N_WEIGHTS]
         assert type(out.data) is float
         per_sample_data.append(out.data)
         out.backward()

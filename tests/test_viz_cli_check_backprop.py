@@ -92,3 +92,20 @@ def test_the_installed_command_exits_1_on_a_wrong_gradient(tmp_path):
         timeout=120,
     )
     assert proc.returncode == 1 and "FAIL" in proc.stdout and proc.stderr == ""
+
+
+def test_without_hypothesis_the_import_and_the_command_name_the_extra(tmp_path):
+    """hypothesis is optional: autograd_core.testing says which extra to install, the CLI in one line."""
+    user = tmp_path / "mine.py"
+    user.write_text(MISSING_1_OVER_M)
+    code = (
+        "import sys; sys.modules['hypothesis'] = None\n"  # as if it were not installed
+        "try:\n    import autograd_core.testing\nexcept ImportError as err:\n    print(err)\n"
+        "from viz.cli import main\n"
+        f"sys.exit(main(['check', '--backprop', {str(user) + ':backprop'!r}]))\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert "needs hypothesis, which is optional: pip install 'autograd-core[testing]'" in proc.stdout
+    assert proc.returncode == 2
+    err = proc.stderr.strip().splitlines()
+    assert len(err) == 1 and "pip install 'autograd-core[testing]'" in err[0], proc.stderr

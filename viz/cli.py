@@ -669,8 +669,9 @@ differences (autograd_core.numerical_grad). Exit status 0 when every row passes,
 With --backprop FILE.py:FUNCTION, your own backprop is checked instead (check_backprop from
 autograd_core.testing; needs hypothesis): FUNCTION(Ws, bs, activations, X, Y, loss) returns
 (dWs, dbs) in the tutorials' notation (X: one column per sample, W_l: n_l x n_(l-1),
-dW = dZ A^T / m, db: n_l x 1). Exit status 1 on a wrong gradient (the smallest failing case
-is printed), 2 on a bad argument or a file that does not import.
+dW = dZ A^T / m, db: n_l x 1); --tol is then its relative tolerance. Exit status 1 on a
+wrong gradient (the smallest failing case is printed), 2 on a bad argument or a file that
+does not import.
 """
 
 CHECK_LOSSES: dict[str, tuple[int, str, str]] = {
