@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -38,9 +39,15 @@ def test_cnn_run_trains_and_writes_its_files(digits_csv: Path, tmp_path: Path, c
     test_acc = float(re.search(r"test: accuracy ([0-9.]+)%", text).group(1))
     assert test_acc > 50.0, text  # chance is 10%
     assert re.search(r"trained in [0-9.]+ s \([0-9.]+ s of CPU\)", text)
-    for name in ("model.json", "history.json", "loss.png"):
+    names = ["model.json", "history.json", "loss.png", "filters.png", "receptive_field.png"]
+    for name in names + (["receptive_field.svg"] if shutil.which("dot") else []):
         assert (out / name).stat().st_size > 0, name
         assert f"wrote {out / name}" in text
+    assert re.search(
+        r"receptive_field: C0\.F0\.z\[\d,\d\] on training image 0 \(label \d\) sees the image's rows", text
+    )
+    if shutil.which("dot"):
+        assert "C0.F0.w0.1.1" in (out / "receptive_field.svg").read_text()
     history = json.loads((out / "history.json").read_text())
     assert len(history["loss"]) == 4 and history["loss"][-1] < history["loss"][0]
     model = Sequential.load(out / "model.json")

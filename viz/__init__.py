@@ -18,6 +18,7 @@ Example:
     True
 """
 
+from .conv_view import FilterNeuron, filter_grid, filter_neuron
 from .expr import ExprError, evaluate, parse_expr
 from .graph import (
     GraphView,
@@ -45,6 +46,7 @@ from .steps import backprop_steps, render_backprop, trace_backward
 
 __all__ = [
     "ExprError",
+    "FilterNeuron",
     "GradientNormRecorder",
     "GraphView",
     "GraphvizNotFoundError",
@@ -58,6 +60,8 @@ __all__ = [
     "decision_boundary",
     "draw_dot",
     "evaluate",
+    "filter_grid",
+    "filter_neuron",
     "find_node",
     "gradient_norms",
     "layer_grad_norms",

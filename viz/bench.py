@@ -15,6 +15,9 @@ time is compared):
 - digits: whole trainings (30 epochs, Adam, batches of 32 on lanes) through ``nn.fit`` and
   through our ``MLPClassifier(...).fit`` against scikit-learn's ``MLPClassifier.fit`` with the
   same settings, for 64-32-10 and the wider 64-256-256-10, and held-out accuracy;
+- cnn: one epoch of ``backprop train --model cnn``'s network on the digits against the same
+  PyTorch CNN (float64, same weights and batches) and scikit-learn's MLPClassifier epoch
+  (``viz/bench_cnn.py``);
 - scaling: time per lanes step against the batch size and against the parameter count.
 
 Timing: ``time.perf_counter``; ``gc.collect()`` before every timed call, the collector stays on
@@ -54,6 +57,8 @@ from typing import Any
 import numpy as np
 
 from autograd_core import AutogradError, Value, mean_values, no_grad
+
+from .bench_cnn import bench_cnn
 
 __all__ = [
     "EPILOG",
@@ -1144,7 +1149,7 @@ def _meta(s: Settings, seed: int) -> dict[str, Any]:
     }
 
 
-SECTIONS = ("moons", "nodes", "chain", "digits", "scaling")
+SECTIONS = ("moons", "nodes", "chain", "digits", "cnn", "scaling")
 
 
 @contextlib.contextmanager
@@ -1209,6 +1214,7 @@ def run_bench(
         "nodes": lambda: _bench_nodes(result, s, say),
         "chain": lambda: _bench_chain(result, s, say),
         "digits": lambda: _bench_digits(result, s, seed, say),
+        "cnn": lambda: bench_cnn(result, s, seed, say),
         "scaling": lambda: _bench_scaling(result, s, seed, say),
     }
     section_seconds: dict[str, float] = {}

@@ -278,13 +278,38 @@ def cmd_train_cnn(args: argparse.Namespace) -> int:
 def _pictures(
     out: Path, model: Any, history: Any, X: np.ndarray, y: np.ndarray, shape: Any, notes: list[str]
 ) -> list[Path]:
-    """loss.png into ``out``; a missing matplotlib is a note, not an error."""
+    """loss.png, filters.png, receptive_field.png and .svg into ``out``; a missing tool is a note."""
+    from .conv_view import filter_grid, filter_neuron
+    from .graph import GraphvizNotFoundError, render
     from .plots import PlotDependencyError, loss_curve
 
     written = []
+    view = filter_neuron(model, X[0], int(y[0]))  # the first training image; the pixel with the largest |dL/dz|
     try:
         loss_curve(history, out / "loss.png", title="training loss (cross_entropy)")
-        written.append(out / "loss.png")
+        filter_grid(model, path=out / "filters.png")
+        view.figure(out / "receptive_field.png")
+        written += [out / "loss.png", out / "filters.png", out / "receptive_field.png"]
     except PlotDependencyError as err:
-        notes.append(f"skipped loss.png: {err}")
+        notes.append(f"skipped loss.png, filters.png and receptive_field.png: {err}")
+    try:
+        written.append(render(_subgraph(view), out / "receptive_field.svg"))
+    except GraphvizNotFoundError as err:
+        notes.append(f"skipped receptive_field.svg: {err}")
+    notes.append(
+        f"receptive_field: {view.name} on training image 0 (label {view.label}) sees the image's rows "
+        f"{_span(view.field.any(axis=1))} and columns {_span(view.field.any(axis=0))}; "
+        f"z = {float(view.node.data):.4g}, dL/dz = {float(view.node.grad):.4g}"
+    )
     return written
+
+
+def _subgraph(view: Any) -> Any:
+    from .graph import subgraph_of
+
+    return subgraph_of(view.node, depth=1)
+
+
+def _span(mask: np.ndarray) -> str:
+    idx = np.flatnonzero(mask)
+    return f"{idx[0]}-{idx[-1]}" if len(idx) else "none"
