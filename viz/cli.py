@@ -392,6 +392,7 @@ examples:
   backprop train --data moons --hidden 16,16 --epochs 100 --out runs/moons
   backprop train --data spirals --hidden 32,32 --optimizer adam --lr 0.01 --epochs 300
   backprop train --data my.csv --hidden 8 --loss hinge --out runs/mine
+  backprop train --data digits --model cnn     (conv blocks; writes filters.png, receptive_field.png)
 
 Data: moons, circles, xor, spirals (3 classes), blobs (3 classes), digits (8x8 images, needs
 scikit-learn's data file), or a CSV file of numbers: the features, then the label in the last
