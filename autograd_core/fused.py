@@ -59,11 +59,20 @@ class DotRows(MemberGroup):
     """The shared state of one layer's dot nodes: weights, stacked inputs, and the members seen
     by the backward pass in progress."""
 
-    __slots__ = ("W", "X", "grad_block", "leaf_params", "members", "n", "present", "stamp", "waiting")
+    __slots__ = ("W", "X", "Z", "grad_block", "hub", "leaf_params", "members", "n", "present", "stamp", "waiting")
 
-    def __init__(self, W: ndarray, X: ndarray, n: int, leaf_params: bool, grad_block: ndarray | None = None) -> None:
+    def __init__(
+        self,
+        W: ndarray,
+        X: ndarray,
+        n: int,
+        leaf_params: bool,
+        grad_block: ndarray | None = None,
+        xs: Sequence[Any] = (),
+    ) -> None:
         self.W = W  # (rows, n) weights as they were in the forward pass
         self.X = X  # (n, lanes) inputs, stacked
+        self.Z: ndarray | None = None  # (rows, lanes) the members' values, row j being member j's data
         self.n = n
         self.leaf_params = leaf_params  # weights and biases are leaves: backward need not walk them
         self.grad_block = grad_block  # (rows, n + 1) [dW | db] in a gradient buffer, or None
@@ -71,10 +80,18 @@ class DotRows(MemberGroup):
         self.present: list[int] = []
         self.stamp: object = None
         self.waiting = 0
+        # Every member has the same inputs: the walk meets them once, through one hidden node whose
+        # parents they are (as conv's DotPatches does), instead of once per member (rows x n visits).
+        inputs = tuple(x for x in xs if isinstance(x, Value))
+        self.hub: tuple[Value, ...] = ()
+        if inputs:
+            hub = Value.__new__(Value)
+            hub._data, hub._grad, hub._fn, hub._args, hub.label, hub._group = 0.0, None, ops.SUM, inputs, "", None
+            self.hub = (hub,)
 
     def inputs_of(self, node: Value) -> tuple[Any, ...]:
-        """The arguments of member ``node`` that the backward walk must visit."""
-        return node._args[self.n + 1 :] if self.leaf_params else node._args
+        """The arguments of member ``node`` that the backward walk must visit (the inputs through the hub)."""
+        return self.hub if self.leaf_params else node._args
 
     def backward(self, node: Value, accumulate: Any) -> None:
         """Distribute the members' gradients G to weights, biases and inputs in three products."""
@@ -88,6 +105,9 @@ class DotRows(MemberGroup):
         if not np.all(np.isfinite(dW)):  # weights skip the leaf check of backward: check here
             raise FloatingPointError("a weight gradient of a fused layer is not finite")
         block = self.grad_block
+        first = members[rows[0]]._args[0]
+        if block is not None and type(first) is Parameter and first._buf.value_grads:
+            block = None  # some gradients are Values (create_graph): they grow one by one, as Values
         if block is not None:  # the parameters live in a buffer: add dW and db there, in one go each
             if len(rows) == len(members):
                 block[:, :n] += dW
@@ -100,7 +120,10 @@ class DotRows(MemberGroup):
                 args = members[j]._args
                 for w, share in zip(args[: n + 1], (*dw_row, dbj)):  # weights, then the bias
                     if type(w) is Parameter:  # not walked, so not folded: straight into its buffer
-                        w._buf._g[w._i] += share
+                        if w._grad is None:
+                            w._buf._g[w._i] += share
+                        else:  # a Value gradient of create_graph (the setter mirrors its number)
+                            w.grad = w._grad + share
                         continue
                     prev = w._grad
                     w._grad = share if prev is None else prev + share
@@ -165,10 +188,11 @@ def dot_rows(
         return [apply(ops.DOT, *w, b, *items, 1.0) for w, b in zip(rows, biases)]
     W, X, Z = fused
     if block is not None:  # Parameters: leaves by construction
-        group = DotRows(W, X, n, True, block[1])
+        group = DotRows(W, X, n, True, block[1], items)
     else:
         leaf_params = not any(p._args for w in rows for p in w) and not any(p._args for p in biases)
-        group = DotRows(W, X, n, leaf_params)
+        group = DotRows(W, X, n, leaf_params, None, items)
+    group.Z = Z
     for j, (w, b) in enumerate(zip(rows, biases)):
         node = Value.__new__(Value)
         node._data = Z[j]
@@ -179,3 +203,70 @@ def dot_rows(
         node._group = (group, j)
         group.members.append(node)
     return group.members[:]
+
+
+class ActRows(MemberGroup):
+    """The activation nodes ``a_j = f(z_j)`` of a fused layer: one array op forward, one backward.
+
+    Each member is an ordinary node of the table's op (it draws, labels and differentiates with
+    ``create_graph`` like any other); the plain backward waits for every member's gradient G, then
+    applies the op's own rule to the whole layer at once, ``dZ = rule(G, A, Z)``.
+    """
+
+    __slots__ = ("A", "Z", "members", "op", "present", "stamp", "waiting")
+
+    def __init__(self, op: ops.Op, Z: ndarray, A: ndarray) -> None:
+        self.op = op
+        self.Z = Z  # (rows, lanes) the inputs z_j
+        self.A = A  # (rows, lanes) the outputs f(z_j)
+        self.members: list[Value] = []
+        self.present: list[int] = []
+        self.stamp: object = None
+        self.waiting = 0
+
+    def inputs_of(self, node: Value) -> tuple[Any, ...]:
+        """What the backward walk visits below member ``node``: its z."""
+        return node._args
+
+    def backward(self, node: Value, accumulate: Any) -> None:
+        """Apply the op's rule to every member at once and pass each z_j its row."""
+        rows = sorted(self.present)
+        members = self.members
+        G = np.stack([_grad_or_zeros(members[j], self.Z.shape[1]) for j in rows])
+        if len(rows) == len(members):
+            dZ = self.op.rules[0](G, self.A, self.Z)
+        else:
+            dZ = self.op.rules[0](G, self.A[rows], self.Z[rows])
+        for j, share in zip(rows, dZ):
+            accumulate(members[j]._args[0], share, True)
+
+
+# activations computed a layer at once: elementwise ops of one input whose forward and rule take 2-D arrays
+FUSABLE: dict[str, ops.Op] = {"relu": ops.RELU, "tanh": ops.TANH, "sigmoid": ops.SIGMOID, "softplus": ops.SOFTPLUS}
+
+
+def act_rows(op: ops.Op, zs: Sequence[Value]) -> list[Value] | None:
+    """``[op(z) for z in zs]`` in one array op when ``zs`` are all the rows of one fused layer, else None.
+
+    Example:
+        >>> import numpy as np
+        >>> from autograd_core import Value
+        >>> zs = dot_rows([[Value(1.0)], [Value(-1.0)]], [Value(0.0), Value(0.0)], [np.array([1.0, 2.0])])
+        >>> [a.data.tolist() for a in act_rows(ops.RELU, zs)], act_rows(ops.RELU, zs)[0].op
+        ([[1.0, 2.0], [0.0, 0.0]], 'relu')
+    """
+    group = zs[0]._group[0] if zs and zs[0]._group is not None else None
+    if type(group) is not DotRows or group.Z is None or group.members != list(zs) or not _modes()[0]:
+        return None
+    Z = group.Z
+    act = ActRows(op, Z, op.forward(Z))
+    for j, z in enumerate(zs):
+        node = Value.__new__(Value)
+        node._data = act.A[j]
+        node._grad = None
+        node._fn = op
+        node._args = (z,)
+        node.label = ""
+        node._group = (act, j)
+        act.members.append(node)
+    return act.members[:]

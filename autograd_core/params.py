@@ -30,8 +30,10 @@ Example:
 from __future__ import annotations
 
 import copy
+import ctypes
 import math
 from collections.abc import Iterable, Sequence
+from operator import attrgetter
 from typing import Any
 
 import numpy as np
@@ -41,6 +43,7 @@ from .errors import OperandTypeError, ShapeError
 from .value import Value, _modes, as_data
 
 ndarray = np.ndarray
+_view = ctypes.c_double.from_buffer  # a float64 slot of an array as an object with a C-level ``value``
 
 __all__ = ["ParamBuffer", "ParamList", "Parameter", "fold", "pack"]
 
@@ -98,11 +101,11 @@ class ParamBuffer:
         # memoryviews cannot be copied: a new buffer with new Parameters (a copied model's)
         new = ParamBuffer(self._data, [p.label for p in self.params])
         memo[id(self)] = new
-        new._grad[:] = self._grad
         new.value_grads = self.value_grads
         for old, p in zip(self.params, new.params):
             if old._grad is not None:
                 p._grad = copy.deepcopy(old._grad, memo)
+        new._grad[:] = self._grad  # after: a copied Value gradient may be a new graph with the same number
         return new
 
     def __reduce__(self) -> Any:
@@ -113,8 +116,25 @@ class ParamBuffer:
         return f"ParamBuffer({len(self)} parameters)"
 
 
+def _set_data(p: Parameter, value: Any) -> None:
+    if type(value) is not float:
+        value = as_data(value, "Parameter.data")
+        if type(value) is ndarray:
+            raise ShapeError(
+                f"parameter {p.label or 'data'}: holds one number, got {value.shape[0]} lanes; "
+                "use a plain Value for laned data"
+            )
+    p._c.value = value
+
+
 class Parameter(Value):
     """A leaf Value whose data and gradient live in a ``ParamBuffer`` (see the module docstring).
+
+    ``w.data`` reads and writes slot ``i`` of the buffer through ``_c``, a ctypes view of that
+    slot: the property's getter is a C function (``attrgetter("_c.value")``), so a read runs no
+    Python code and costs about what reading a slot costs. The view is made on first use: until
+    then ``_c`` is the Parameter itself, whose ``value`` makes it (a model trained on lanes never
+    reads its parameters one by one, so never pays for the views).
 
     Example:
         >>> w = ParamBuffer([2.0], labels=["w"]).params[0]
@@ -122,13 +142,14 @@ class Parameter(Value):
         (Parameter(data=2.0, grad=0.0, label='w'), '*')
     """
 
-    __slots__ = ("_buf", "_i")
+    __slots__ = ("_buf", "_c", "_i")
 
     @classmethod
     def _make(cls, buf: ParamBuffer, i: int, label: str) -> Parameter:
         p = Value.__new__(cls)
         p._buf = buf
         p._i = i
+        p._c = p
         p._grad = None
         p._fn = None
         p._args = ()
@@ -139,21 +160,24 @@ class Parameter(Value):
     def __init__(self, data: Any, label: str = "") -> None:
         raise TypeError("a Parameter lives in a buffer: make one with ParamBuffer(values).params")
 
-    @property  # type: ignore[override]
-    def data(self) -> float:
-        """The value: slot ``i`` of the buffer."""
-        return self._buf._d[self._i]
+    data = property(attrgetter("_c.value"), _set_data, doc="The value: slot ``i`` of the buffer.")
 
-    @data.setter
-    def data(self, value: Any) -> None:
-        if type(value) is not float:
-            value = as_data(value, "Parameter.data")
-            if type(value) is ndarray:
-                raise ShapeError(
-                    f"parameter {self.label or 'data'}: holds one number, got {value.shape[0]} lanes; "
-                    "use a plain Value for laned data"
-                )
-        self._buf._d[self._i] = value
+    @property
+    def value(self) -> float:
+        """The value (as ``data``); reading it first makes the ctypes view ``_c``."""
+        self._c = _view(self._buf._data, 8 * self._i)
+        return self._c.value
+
+    @value.setter
+    def value(self, v: float) -> None:
+        self._c = _view(self._buf._data, 8 * self._i)
+        self._c.value = v
+
+    def _bind(self, buf: ParamBuffer, i: int) -> None:
+        """Move to slot ``i`` of ``buf`` (its view is made again on first use)."""
+        self._buf = buf
+        self._i = i
+        self._c = self
 
     _data = data  # the engine reads ``_data``: for a Parameter it is the buffer slot, as ``data``
 
@@ -243,8 +267,9 @@ def pack(params: Sequence[Parameter | Value]) -> ParamBuffer:
         if type(p) is not Parameter:
             raise OperandTypeError(f"pack(): every parameter must be a Parameter, got {type(p).__name__}")
     buf = ParamBuffer.__new__(ParamBuffer)
-    buf._data = np.array([p._data for p in params], dtype=np.float64).reshape(-1)
-    buf._grad = np.array([p.grad if type(p.grad) is float else 0.0 for p in params], dtype=np.float64).reshape(-1)
+    # read the old buffers' slots directly (a Value gradient's number is mirrored there)
+    buf._data = np.array([p._buf._d[p._i] for p in params], dtype=np.float64).reshape(-1)
+    buf._grad = np.array([p._buf._g[p._i] for p in params], dtype=np.float64).reshape(-1)
     buf._d = memoryview(buf._data)
     buf._g = memoryview(buf._grad)
     buf.generation = 0
@@ -252,8 +277,7 @@ def pack(params: Sequence[Parameter | Value]) -> ParamBuffer:
     for old in {id(p._buf): p._buf for p in params}.values():
         old.generation += 1
     for i, p in enumerate(params):
-        p._buf = buf
-        p._i = i
+        p._bind(buf, i)
     buf.params = list(params)
     return buf
 
@@ -407,7 +431,8 @@ class ParamList(list):
                 buf._grad[sel] = 0.0
                 if buf.value_grads:
                     for p in self:
-                        p._grad = None
+                        if type(p) is Parameter:
+                            p._grad = None
         for pos in plan.loose:
             self[pos]._grad = None
 
@@ -494,7 +519,9 @@ def sum_squares_of(params: ParamList) -> Value:
     if _modes()[0] and plan.n:
         node._fn = ops.SUM_SQUARES
         node._args = plan.args
-        node._group = (SquaresOf(plan, saved), 0) if not _modes()[1] else None
+        # one array operation backward, unless a gradient is a Value (create_graph): then the table's rule
+        fast = not _modes()[1] and not any(buf.value_grads for buf, _, _ in plan.groups)
+        node._group = (SquaresOf(plan, saved), 0) if fast else None
     else:
         node._fn = None
         node._args = ()

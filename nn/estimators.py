@@ -483,7 +483,7 @@ class _BaseMLP:
                 loss.backward()
                 _check_finite(grads_array(params), "a gradient became", epoch, opt.lr, who)
                 opt.step()
-                _check_finite(np.array([p.data for p in params]), "the update made a weight", epoch, opt.lr, who)
+                _check_finite(params.values(), "the update made a weight", epoch, opt.lr, who)
                 accumulated += loss.data * len(batch)
             self.n_iter_ += 1
             self.loss_ = accumulated / n

@@ -34,7 +34,7 @@ import numpy as np
 
 from autograd_core import DomainError, OperandTypeError, ShapeError, Value, apply, ops
 from autograd_core.errors import excerpt
-from autograd_core.fused import dot_rows
+from autograd_core.fused import FUSABLE, act_rows, dot_rows
 from autograd_core.params import ParamBuffer, Parameter, pack
 
 from . import activations as acts
@@ -465,7 +465,9 @@ class Layer(Module):
         first = self.neurons[0].w[0]
         buf = first._buf if type(first) is Parameter else None
         key = None if buf is None else (buf, first._i, buf.generation)
-        if key != self._block_key or key is None:
+        # a copied or unpickled layer carries copies of the old views: they must be views of this buffer
+        stale = self._block is not None and self._block[0].base is not (None if buf is None else buf._data)
+        if key != self._block_key or key is None or stale:
             self._block_key, self._block = key, None
             params = self.parameters()
             start, size = (first._i, len(params)) if buf is not None else (0, 0)
@@ -483,7 +485,14 @@ class Layer(Module):
         neurons = self.neurons
         if not expanded and _laned(xs):  # one matrix product for the whole layer
             zs = dot_rows([n.w for n in neurons], [n.b for n in neurons], xs, self.param_block())
-            outs = [n._activate(z) for n, z in zip(neurons, zs)]
+            first = neurons[0]
+            op = FUSABLE.get(first.activation) if first._act is _METHODS.get(first.activation) else None
+            outs = act_rows(op, zs) if op is not None else None  # the activation in one array op
+            if outs is None:
+                outs = [n._activate(z) for n, z in zip(neurons, zs)]
+            else:
+                for n, z, a in zip(neurons, zs, outs):
+                    z.label, a.label = n._zlabel, n._alabel
         else:
             outs = [n._forward(xs, expanded) for n in neurons]
         if self._layerwise is not None:
@@ -718,8 +727,15 @@ class MLP(Module):
             >>> [W.shape for W in Ws], [b.shape for b in bs]
             ([(3, 2), (1, 3)], [(3,), (1,)])
         """
-        Ws = [np.array([[w.data for w in n.w] for n in layer.neurons]) for layer in self.layers]
-        bs = [np.array([n.b.data for n in layer.neurons]) for layer in self.layers]
+        Ws, bs = [], []
+        for layer in self.layers:
+            block = layer.param_block()
+            if block is not None:  # [W | b] straight from the buffer
+                Ws.append(block[0][:, : layer.nin].copy())
+                bs.append(block[0][:, layer.nin].copy())
+            else:
+                Ws.append(np.array([[w.data for w in n.w] for n in layer.neurons]))
+                bs.append(np.array([n.b.data for n in layer.neurons]))
         return Ws, bs
 
     def summary(self) -> str:

@@ -372,10 +372,17 @@ def l2_penalty(params: Iterable[Value], alpha: float) -> Value:
     """
     if not isinstance(alpha, numbers.Real) or isinstance(alpha, bool):
         raise OperandTypeError(f"l2_penalty: alpha must be a number, got {type(alpha).__name__}")
-    ps = params if type(params) is ag.ParamList else list(params)  # a ParamList: one node read from the buffer
-    for i, p in enumerate(ps):
-        if not isinstance(p, Value):
-            raise OperandTypeError(f"l2_penalty: params[{i}] is a {type(p).__name__}, expected a Value")
+    if type(params) is ag.ParamList:  # one node read from the buffer; its plan (made once) checks the items
+        ps: Any = params
+        try:
+            ps.plan()
+        except OperandTypeError as err:
+            raise OperandTypeError(f"l2_penalty: {err}") from None
+    else:
+        ps = list(params)
+        for i, p in enumerate(ps):
+            if not isinstance(p, Value):
+                raise OperandTypeError(f"l2_penalty: params[{i}] is a {type(p).__name__}, expected a Value")
     if not ps:
         return Value(0.0)
     return ag.sum_squares(ps) * float(alpha)

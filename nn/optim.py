@@ -31,7 +31,7 @@ import numpy as np
 
 from autograd_core import Value, zero_grad
 from autograd_core.errors import excerpt
-from autograd_core.params import ParamList
+from autograd_core.params import Parameter, ParamList
 
 from .errors import ConfigError, check_count
 
@@ -78,7 +78,7 @@ def _params(params: Any, who: str) -> ParamList:
     for p in items:
         if not isinstance(p, Value):
             raise ConfigError(f"{who}: every parameter must be a Value, got {type(p).__name__}")
-        if isinstance(p.data, np.ndarray):
+        if type(p) is not Parameter and isinstance(p.data, np.ndarray):  # a Parameter holds one number
             raise ConfigError(f"{who}: parameters must hold a single number, got a Value with {p.data.shape[0]} lanes")
         if id(p) not in seen:  # a parameter listed twice is updated once
             seen.add(id(p))

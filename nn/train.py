@@ -678,7 +678,9 @@ def fit(
     plain = show and bar is None
     every = max(1, epochs // 10)
 
-    params = ParamList(model.parameters())  # knows the parameters' buffers: one array read per check
+    params = model.parameters()
+    if type(params) is not ParamList:  # a duck-typed model's list: the checks below read it in one go
+        params = ParamList(params)
     # Overflow and NaN are caught explicitly (loss, gradients, new weights) and raised as
     # DivergenceError, so NumPy's floating-point warnings are silenced while training.
     errstate = np.errstate(all="ignore")

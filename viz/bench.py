@@ -447,10 +447,27 @@ def _update_loop(params: Sequence[Any], lr: float) -> Callable[[], None]:
     return loop
 
 
+class _SlottedValue:
+    """What a parameter was before the buffer: a slotted Value, ``data`` a slot, ``grad`` a property."""
+
+    __slots__ = ("_grad", "data")
+
+    def __init__(self, data: float, grad: float) -> None:
+        self.data = data
+        self._grad = grad
+
+    @property
+    def grad(self) -> Any:
+        g = self._grad
+        if g is None:
+            return np.zeros(self.data.shape) if type(self.data) is np.ndarray else 0.0
+        return g
+
+
 def _bench_update_loop(result: BenchResult, s: Settings, seed: int, say: Callable[[str], None]) -> None:
     """micrograd's ``for p in model.parameters(): p.data -= lr * p.grad`` on our Parameters (they
-    live in a buffer) against the same loop on plain slotted Values (what a parameter was before)
-    and on micrograd's Values, all holding the same numbers and gradients."""
+    live in a buffer) against the same loop on plain slotted Values (what a parameter was before
+    the buffer, whatever ``Value`` becomes) and on micrograd's Values, all with the same numbers."""
     from nn import MLP
 
     model = MLP(2, [16, 16, 1], seed=seed)
@@ -459,9 +476,7 @@ def _bench_update_loop(result: BenchResult, s: Settings, seed: int, say: Callabl
     grads = rng.normal(size=len(params)).tolist()
     for p, g in zip(params, grads, strict=True):
         p.grad = g
-    plain = [Value(p.data) for p in params]
-    for v, g in zip(plain, grads, strict=True):
-        v.grad = g
+    plain = [_SlottedValue(p.data, g) for p, g in zip(params, grads, strict=True)]
     engines = {"parameters": _update_loop(params, 1e-9), "plain": _update_loop(plain, 1e-9)}
     if _available("micrograd"):
         from micrograd.engine import Value as MgValue
