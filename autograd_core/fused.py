@@ -42,8 +42,8 @@ class MemberGroup:
 
     __slots__ = ()
 
-    def enlist(self, row: int, stamp: object) -> None:
-        """Note that member ``row`` takes part in the backward pass ``stamp``."""
+    def enlist(self, row: int, stamp: object, node: Value | None = None) -> None:
+        """Note that member ``row`` (the node ``node``) takes part in the backward pass ``stamp``."""
         if self.stamp is not stamp:
             self.stamp, self.present, self.waiting = stamp, [], 0
         self.present.append(row)
@@ -55,11 +55,35 @@ class MemberGroup:
         return self.waiting == 0
 
 
-class DotRows(MemberGroup):
+class RowGroup(MemberGroup):
+    """A group that meets its members in the backward walk instead of keeping a list of them.
+
+    No reference cycle between a group and its nodes, so a graph that is dropped is freed at once
+    (by reference counting), not at the garbage collector's next full pass.
+    """
+
+    __slots__ = ()
+
+    def enlist(self, row: int, stamp: object, node: Value | None = None) -> None:
+        """Note member ``row``, the node ``node``, for the backward pass ``stamp``."""
+        if self.stamp is not stamp:
+            self.stamp, self.present, self.waiting = stamp, {}, 0
+        self.present[row] = node
+        self.waiting += 1
+
+    def _take(self) -> tuple[list[int], list[Value]]:
+        """The rows of this pass in order and their nodes; the group lets go of the nodes."""
+        present = self.present
+        rows = sorted(present)
+        self.present = {}
+        return rows, [present[j] for j in rows]
+
+
+class DotRows(RowGroup):
     """The shared state of one layer's dot nodes: weights, stacked inputs, and the members seen
     by the backward pass in progress."""
 
-    __slots__ = ("W", "X", "Z", "grad_block", "hub", "leaf_params", "members", "n", "present", "stamp", "waiting")
+    __slots__ = ("W", "X", "Z", "grad_block", "hub", "leaf_params", "n", "present", "size", "stamp", "waiting")
 
     def __init__(
         self,
@@ -76,8 +100,8 @@ class DotRows(MemberGroup):
         self.n = n
         self.leaf_params = leaf_params  # weights and biases are leaves: backward need not walk them
         self.grad_block = grad_block  # (rows, n + 1) [dW | db] in a gradient buffer, or None
-        self.members: list[Value] = []
-        self.present: list[int] = []
+        self.size = W.shape[0]  # the layer's rows
+        self.present: dict[int, Value] = {}
         self.stamp: object = None
         self.waiting = 0
         # Every member has the same inputs: the walk meets them once, through one hidden node whose
@@ -95,29 +119,29 @@ class DotRows(MemberGroup):
 
     def backward(self, node: Value, accumulate: Any) -> None:
         """Distribute the members' gradients G to weights, biases and inputs in three products."""
-        rows = sorted(self.present)  # G's rows must line up with W's rows
-        members = self.members
+        rows, nodes = self._take()  # G's rows must line up with W's rows
+        full = len(rows) == self.size
         n = self.n
         lanes = self.X.shape[1]
-        G = np.stack([_grad_or_zeros(members[j], lanes) for j in rows])
-        W = self.W[rows] if len(rows) != len(members) else self.W
+        G = np.stack([_grad_or_zeros(m, lanes) for m in nodes])
+        W = self.W if full else self.W[rows]
         dW, db, dX = ops.DOT.rows_vjp(G, W, self.X)  # the dot rule of the table, a layer at once
         if not np.all(np.isfinite(dW)):  # weights skip the leaf check of backward: check here
             raise FloatingPointError("a weight gradient of a fused layer is not finite")
         block = self.grad_block
-        first = members[rows[0]]._args[0]
+        first = nodes[0]._args[0]
         if block is not None and type(first) is Parameter and first._buf.value_grads:
             block = None  # some gradients are Values (create_graph): they grow one by one, as Values
         if block is not None:  # the parameters live in a buffer: add dW and db there, in one go each
-            if len(rows) == len(members):
+            if full:
                 block[:, :n] += dW
                 block[:, n] += db
             else:
                 block[rows, :n] += dW
                 block[rows, n] += db
         else:
-            for j, dw_row, dbj in zip(rows, dW.tolist(), db.tolist()):
-                args = members[j]._args
+            for member, dw_row, dbj in zip(nodes, dW.tolist(), db.tolist()):
+                args = member._args
                 for w, share in zip(args[: n + 1], (*dw_row, dbj)):  # weights, then the bias
                     if type(w) is Parameter:  # not walked, so not folded: straight into its buffer
                         if w._grad is None:
@@ -127,7 +151,7 @@ class DotRows(MemberGroup):
                         continue
                     prev = w._grad
                     w._grad = share if prev is None else prev + share
-        xs = members[rows[0]]._args[n + 1 : 2 * n + 1]
+        xs = nodes[0]._args[n + 1 : 2 * n + 1]
         for x, share in zip(xs, dX):
             if isinstance(x, Value):
                 accumulate(x, share, True)
@@ -193,6 +217,7 @@ def dot_rows(
         leaf_params = not any(p._args for w in rows for p in w) and not any(p._args for p in biases)
         group = DotRows(W, X, n, leaf_params, None, items)
     group.Z = Z
+    members = []
     for j, (w, b) in enumerate(zip(rows, biases)):
         node = Value.__new__(Value)
         node._data = Z[j]
@@ -201,11 +226,11 @@ def dot_rows(
         node._args = (*w, b, *items, 1.0)
         node.label = ""
         node._group = (group, j)
-        group.members.append(node)
-    return group.members[:]
+        members.append(node)
+    return members
 
 
-class ActRows(MemberGroup):
+class ActRows(RowGroup):
     """The activation nodes ``a_j = f(z_j)`` of a fused layer: one array op forward, one backward.
 
     Each member is an ordinary node of the table's op (it draws, labels and differentiates with
@@ -213,14 +238,14 @@ class ActRows(MemberGroup):
     applies the op's own rule to the whole layer at once, ``dZ = rule(G, A, Z)``.
     """
 
-    __slots__ = ("A", "Z", "members", "op", "present", "stamp", "waiting")
+    __slots__ = ("A", "Z", "op", "present", "size", "stamp", "waiting")
 
     def __init__(self, op: ops.Op, Z: ndarray, A: ndarray) -> None:
         self.op = op
         self.Z = Z  # (rows, lanes) the inputs z_j
         self.A = A  # (rows, lanes) the outputs f(z_j)
-        self.members: list[Value] = []
-        self.present: list[int] = []
+        self.size = Z.shape[0]
+        self.present: dict[int, Value] = {}
         self.stamp: object = None
         self.waiting = 0
 
@@ -230,15 +255,14 @@ class ActRows(MemberGroup):
 
     def backward(self, node: Value, accumulate: Any) -> None:
         """Apply the op's rule to every member at once and pass each z_j its row."""
-        rows = sorted(self.present)
-        members = self.members
-        G = np.stack([_grad_or_zeros(members[j], self.Z.shape[1]) for j in rows])
-        if len(rows) == len(members):
+        rows, nodes = self._take()
+        G = np.stack([_grad_or_zeros(m, self.Z.shape[1]) for m in nodes])
+        if len(rows) == self.size:
             dZ = self.op.rules[0](G, self.A, self.Z)
         else:
             dZ = self.op.rules[0](G, self.A[rows], self.Z[rows])
-        for j, share in zip(rows, dZ):
-            accumulate(members[j]._args[0], share, True)
+        for member, share in zip(nodes, dZ):
+            accumulate(member._args[0], share, True)
 
 
 # activations computed a layer at once: elementwise ops of one input whose forward and rule take 2-D arrays
@@ -256,10 +280,13 @@ def act_rows(op: ops.Op, zs: Sequence[Value]) -> list[Value] | None:
         ([[1.0, 2.0], [0.0, 0.0]], 'relu')
     """
     group = zs[0]._group[0] if zs and zs[0]._group is not None else None
-    if type(group) is not DotRows or group.Z is None or group.members != list(zs) or not _modes()[0]:
+    if type(group) is not DotRows or group.Z is None or len(zs) != group.size or not _modes()[0]:
         return None
+    if any(z._group is None or z._group[0] is not group or z._group[1] != j for j, z in enumerate(zs)):
+        return None  # not the layer's own rows, in order
     Z = group.Z
     act = ActRows(op, Z, op.forward(Z))
+    members = []
     for j, z in enumerate(zs):
         node = Value.__new__(Value)
         node._data = act.A[j]
@@ -268,5 +295,5 @@ def act_rows(op: ops.Op, zs: Sequence[Value]) -> list[Value] | None:
         node._args = (z,)
         node.label = ""
         node._group = (act, j)
-        act.members.append(node)
-    return act.members[:]
+        members.append(node)
+    return members

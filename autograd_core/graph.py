@@ -97,7 +97,7 @@ def backward(root: Value, grad: Any = None, create_graph: bool = False) -> None:
         if node._args:  # intermediate nodes start afresh; leaves accumulate
             node._grad = None
             if node._group is not None:
-                node._group[0].enlist(node._group[1], stamp)
+                node._group[0].enlist(node._group[1], stamp, node)
     root._grad = grad if root._grad is None else root._grad + grad
     try:
         _run(order, create_graph)

@@ -284,6 +284,28 @@ def _logsumexp(*xs: Any) -> Any:
     return top + math.log(sum(math.exp(x - top) for x in xs))
 
 
+def _rows(vs: tuple[Any, ...]) -> ndarray:
+    """Floats and lane arrays as the rows of one 2-D array (floats repeated over the lanes)."""
+    try:
+        return np.stack(vs)  # the common case: every row has the lanes already
+    except ValueError:
+        return np.stack(np.broadcast_arrays(*vs))
+
+
+def _softmax_xent(*zs_and_ys: Any) -> Any:
+    """Softmax cross-entropy of logits z_1..z_k against target weights y_1..y_k: Σ_j y_j (lse(z) - z_j)."""
+    k = len(zs_and_ys) // 2
+    zs, ys = zs_and_ys[:k], zs_and_ys[k:]
+    if any(type(v) is ndarray for v in zs_and_ys):  # lanes: the k rows at once, shifted per lane by the max
+        Z, Y = _rows(zs), _rows(ys)
+        top = Z.max(axis=0)
+        lse = top + np.log(np.exp(Z - top).sum(axis=0))
+        return _check_finite_array("softmax_xent", (Y * (lse - Z)).sum(axis=0), Z)
+    top = max(zs)
+    lse = top + math.log(sum(math.exp(z - top) for z in zs))
+    return sum(y * (lse - z) for z, y in zip(zs, ys))
+
+
 def _lane_sum(x: Any) -> float:
     return float(np.sum(x))
 
@@ -388,6 +410,29 @@ def _mean_patches_vjp(G: ndarray, V: ndarray, index: ndarray, n_inputs: int) -> 
     return dX
 
 
+def _softmax_xent_vjp(g: Any, out: Any, *zs_and_ys: Any) -> list[Any]:
+    """d/dz_j = g (softmax_j Σ_i y_i - y_j), d/dy_j = g (lse - z_j); on lanes, floats or Values alike."""
+    k = len(zs_and_ys) // 2
+    zs, ys = zs_and_ys[:k], zs_and_ys[k:]
+    if type(g) is ndarray and all(type(v) is ndarray or type(v) is float for v in zs_and_ys):  # plain lanes
+        Z, Y = _rows(zs), _rows(ys)
+        top = Z.max(axis=0)
+        E = np.exp(Z - top)
+        total = E.sum(axis=0)
+        dZ = g * (E / total * Y.sum(axis=0) - Y)
+        dY = g * (top + np.log(total) - Z)
+        return [*dZ, *dY]
+    # floats, or Values under create_graph: the same formula with the dispatching functions (top is a constant
+    # shift: the softmax does not depend on it)
+    raw = [data_of(z) for z in zs]
+    top = np.max(np.stack(np.broadcast_arrays(*raw)), axis=0) if any(type(r) is ndarray for r in raw) else max(raw)
+    es = [exp(z - top) for z in zs]
+    total = sum(es[1:], es[0])
+    ytotal = sum(ys[1:], ys[0])
+    lse = log(total) + top
+    return [g * (e / total * ytotal - y) for e, y in zip(es, ys)] + [g * (lse - z) for z in zs]
+
+
 def _logsumexp_vjp(g: Any, out: Any, *xs: Any) -> list[Any]:
     return [g * exp(x - out) for x in xs]  # d lse / d x_i = softmax_i
 
@@ -428,6 +473,7 @@ DOT = Op("dot", _dot, vjp=_dot_vjp, rows_vjp=_dot_rows_vjp, patches_vjp=_dot_pat
 MAX_VALUES = Op("max_values", _max_values, vjp=_max_values_vjp, patches_vjp=_max_patches_vjp)
 SUM_SQUARES = Op("sum_squares", _sum_squares, vjp=_sum_squares_vjp)
 LOGSUMEXP = Op("logsumexp", _logsumexp, vjp=_logsumexp_vjp)
+SOFTMAX_XENT = Op("softmax_xent", _softmax_xent, vjp=_softmax_xent_vjp)
 LANE_SUM = Op("lane_sum", _lane_sum, rules=(lambda g, out, x: g * ones_like(x),))
 LANE_MEAN = Op("lane_mean", _lane_mean, rules=(lambda g, out, x: g * ones_like(x) / lane_count(x),))
 
@@ -437,6 +483,7 @@ TABLE: dict[str, Op] = {
         *(ADD, SUB, MUL, DIV, POW, NEG, EXP, LOG, SQRT, TANH, SIGMOID, SOFTPLUS, RELU),
         *(LEAKY_RELU, ABS, SIN, COS, MAXIMUM, MINIMUM, SUM, MEAN, DOT, SUM_SQUARES, LOGSUMEXP, LANE_SUM, LANE_MEAN),
         MAX_VALUES,
+        SOFTMAX_XENT,
     )
 }
 

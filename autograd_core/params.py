@@ -478,7 +478,7 @@ class SquaresOf:
     def inputs_of(self, node: Value) -> tuple[Any, ...]:
         return tuple(node._args[pos] for pos in self.plan.loose)
 
-    def enlist(self, row: int, stamp: object) -> None:
+    def enlist(self, row: int, stamp: object, node: Value | None = None) -> None:
         pass
 
     def arrive(self) -> bool:

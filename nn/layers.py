@@ -365,6 +365,25 @@ class Neuron(Module):
         return f"Neuron({self.nin}, activation={self.activation!r})"
 
 
+class _ViewCache:
+    """A layer's views of its buffer block and the key they were made for.
+
+    A copied or unpickled layer gets an empty cache: the views belong to the original's buffer.
+    """
+
+    __slots__ = ("key", "views")
+
+    def __init__(self) -> None:
+        self.key: Any = None
+        self.views: tuple[np.ndarray, np.ndarray] | None = None
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> _ViewCache:
+        return _ViewCache()
+
+    def __reduce__(self) -> Any:
+        return (_ViewCache, ())
+
+
 def _laned(xs: list[Any]) -> bool:
     x = xs[0]
     return type(x) is np.ndarray or (type(x) is Value and type(x.data) is np.ndarray)
@@ -424,8 +443,7 @@ class Layer(Module):
         self._layerwise = fn if layerwise else None
         self._alabels = [f"L{index}.N{j}.a" for j in range(nout)]
         pack(self.parameters())  # one buffer for the layer, row j = [*w_j, b_j]
-        self._block_key: Any = None
-        self._block: tuple[np.ndarray, np.ndarray] | None = None
+        self._block = _ViewCache()
 
     def relabel(self, index: int) -> None:
         """Number the layer ``index``: its nodes become ``L{index}.N{j}.w{i}``, ``.b``, ``.z``, ``.a``.
@@ -465,21 +483,20 @@ class Layer(Module):
         first = self.neurons[0].w[0]
         buf = first._buf if type(first) is Parameter else None
         key = None if buf is None else (buf, first._i, buf.generation)
-        # a copied or unpickled layer carries copies of the old views: they must be views of this buffer
-        stale = self._block is not None and self._block[0].base is not (None if buf is None else buf._data)
-        if key != self._block_key or key is None or stale:
-            self._block_key, self._block = key, None
+        cache = self._block
+        if key != cache.key or key is None:
+            cache.key, cache.views = key, None
             params = self.parameters()
             start, size = (first._i, len(params)) if buf is not None else (0, 0)
             if buf is not None and all(
                 type(p) is Parameter and p._buf is buf and p._i == start + k for k, p in enumerate(params)
             ):
                 shape = (self.nout, self.nin + 1)
-                self._block = (
+                cache.views = (
                     buf.data[start : start + size].reshape(shape),
                     buf.grad[start : start + size].reshape(shape),
                 )
-        return self._block
+        return cache.views
 
     def _forward(self, xs: list[Any], expanded: bool) -> list[Value]:
         neurons = self.neurons

@@ -332,7 +332,13 @@ def cross_entropy(pred: Sequence[Value], target: Any, reduction: str = "mean") -
         >>> round(cross_entropy([Value(0.0), Value(0.0)], 1).data, 6)  # log 2
         0.693147
     """
-    return _class_loss("cross_entropy", pred, target, reduction, ag.log_softmax)
+    preds, lanes = _preds(pred, "cross_entropy")
+    _check_reduction(reduction, "cross_entropy")
+    Y = _class_targets(target, len(preds), lanes, "cross_entropy")
+    per_sample = ag.apply(ag.ops.SOFTMAX_XENT, *preds, *_columns(Y, lanes))  # one node: Σ_j y_j (lse(z) - z_j)
+    if lanes is None:
+        return per_sample
+    return per_sample.mean() if reduction == "mean" else per_sample.sum()
 
 
 def categorical_cross_entropy(pred: Sequence[Value], target: Any, reduction: str = "mean", eps: float = EPS) -> Value:
