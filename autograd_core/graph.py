@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from .errors import AnomalyError, DomainError, OperandTypeError, ShapeError, excerpt
-from .ops import describe
+from .ops import DOT, describe
 from .params import Parameter, ParamList, fold
 from .value import _MODES, Value, _modes, _op_chain, as_data
 
@@ -128,6 +128,8 @@ def _run(order: list[Value], create_graph: bool) -> None:
                 # one input keeps its shape (no lane sums to do); two floats give a float
                 if node._fn.rules is not None and not create_graph and (len(args) == 1 or type(g) is float):
                     _propagate_scalar(node._fn.rules, args, g, node._data)
+                elif node._fn is DOT and type(g) is float and not create_graph:
+                    _propagate_dot(args, g)
                 else:
                     _propagate(node, args, g, create_graph)
             except (ZeroDivisionError, OverflowError, FloatingPointError, DomainError) as err:
@@ -172,6 +174,23 @@ def _propagate_scalar(rules: tuple[Any, ...], args: tuple[Any, ...], g: float, o
         share = rules[1](g, out, x, y)
         prev = b._grad
         b._grad = share if prev is None else prev + share
+
+
+def _propagate_dot(args: tuple[Any, ...], g: float) -> None:
+    """The dot rule of a one-sample node (a neuron of a per-sample graph): w_i gets g·x_i, then x_i
+    gets g·w_i, added in place in the order ``_propagate`` adds them, each input read once."""
+    n = len(args) // 2
+    datas = [a._data if isinstance(a, Value) else a for a in args]
+    for a, x in zip(args[:n], datas[n:]):
+        if isinstance(a, Value):
+            share = g * x
+            prev = a._grad
+            a._grad = share if prev is None else prev + share
+    for a, w in zip(args[n:], datas[:n]):
+        if isinstance(a, Value):
+            share = g * w
+            prev = a._grad
+            a._grad = share if prev is None else prev + share
 
 
 def _propagate(node: Value, args: tuple[Any, ...], g: Any, create_graph: bool) -> None:

@@ -37,7 +37,7 @@ from typing import Any
 
 import numpy as np
 
-from autograd_core import AutogradError, OperandTypeError, Value, grads_array, no_grad, sum_squares
+from autograd_core import AutogradError, OperandTypeError, ParamList, Value, grads_array, no_grad, sum_squares
 from autograd_core.errors import excerpt
 
 from . import losses as _losses
@@ -467,6 +467,8 @@ class _BaseMLP:
         self.n_iter_ = 0
         idx = np.arange(n)
         params = model.parameters()
+        if type(params) is not ParamList:  # a Sequential's list: the checks below read it in one go
+            params = ParamList(params)
         for _ in range(self.max_iter):
             if self.shuffle:
                 idx = rng.permutation(n)
