@@ -105,7 +105,9 @@ def test_a_wide_picture_turns_and_a_small_one_stays_left_to_right():
     view = neuron_view(MLP(2, [16, 16, 1], seed=0), X[0], t[0], loss="hinge")
     dg = view.digraph()
     assert "rankdir=TB" in dg.source
-    assert aspect(bounding_box(dg)) <= 2.5  # the demo's neuron: it was 7.5:1 left to right
+    w, h = bounding_box(dg)
+    assert aspect((w, h)) <= 2.5  # the demo's neuron: it was 7.5:1 left to right
+    assert w <= SCREEN_PX[0] and h <= SCREEN_PX[1]  # records side by side: it fits one screen
     assert aspect(bounding_box(view.digraph(rankdir="LR"))) > 5  # (what turning avoids)
 
 

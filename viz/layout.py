@@ -41,8 +41,9 @@ BLOCK = (215.0, 125.0)  # a collapsed layer's summary table
 RANKSEP, NODESEP = 25.0, 18.0
 LEGEND_HEIGHT = 95.0
 # dot needs more room across the ranks than the nodes' sum: cluster margins, edge routing
-# (fitted on MLPs from 1-2-1 to 2-16-16-1 against dot -Tjson: then within 0.6x-1.3x)
-ACROSS_SLACK = {"LR": 1.6, "TB": 1.6}
+# (fitted on MLPs from 1-2-1 to 2-16-16-1 and a neuron view against dot -Tjson: then within
+# 0.7x-1.3x); wide records side by side across TB leave relatively less room between them
+ACROSS_SLACK = {"LR": 1.6, "TB": 1.6, "TB rows": 1.2}
 
 
 @dataclass(frozen=True)
@@ -101,17 +102,18 @@ def _levels(nodes: Sequence[Value], group: Mapping[Value, str]) -> dict[object, 
     return level
 
 
-def _record(v: Value, across: bool) -> tuple[float, float]:
-    """A Value's record: its label, data and grad cells side by side (across) or stacked."""
+def _record(v: Value, rows: bool) -> tuple[float, float]:
+    """A Value's record: its label, data and grad cells side by side (rows) or stacked."""
     label = CHAR_WIDTH * len(v.label) + 12.0 if v.label else 0.0
-    if across:
+    if rows:
         return label + 2 * CELL_WIDTH, ROW_HEIGHT
     return max(CELL_WIDTH, label), STACK_HEIGHT
 
 
-def estimate(nodes: Sequence[Value], group: Mapping[Value, str], rankdir: str) -> Size:
+def estimate(nodes: Sequence[Value], group: Mapping[Value, str], rankdir: str, stacked: bool | None = None) -> Size:
     """The size of ``draw_dot``'s picture of ``nodes`` (topological order), with ``group``'s
-    members collapsed into one block per key, laid out in direction ``rankdir``.
+    members collapsed into one block per key, laid out in direction ``rankdir``, each record's
+    cells ``stacked`` (default: stacked for TB, side by side for LR).
 
     Example:
         >>> from autograd_core import Value
@@ -122,10 +124,11 @@ def estimate(nodes: Sequence[Value], group: Mapping[Value, str], rankdir: str) -
     """
     level = _levels(nodes, group)
     across = rankdir in ("LR", "RL")
+    rows = across if stacked is None else not stacked
     by_level: dict[int, list[tuple[float, float]]] = {}
     with_op: set[int] = set()
     for node, k in level.items():
-        by_level.setdefault(k, []).append(BLOCK if isinstance(node, str) else _record(node, across))
+        by_level.setdefault(k, []).append(BLOCK if isinstance(node, str) else _record(node, rows))
         if isinstance(node, str) or not node.is_leaf:
             with_op.add(k)
     deep = 0.0  # along the direction of the edges
@@ -140,7 +143,9 @@ def estimate(nodes: Sequence[Value], group: Mapping[Value, str], rankdir: str) -
             broad = max(broad, sum(w + NODESEP for w, _ in sizes))
     if rankdir in ("LR", "RL"):
         return Size(deep, broad * ACROSS_SLACK["LR"] + LEGEND_HEIGHT)
-    return Size(max(broad * ACROSS_SLACK["TB"], 450.0), deep + LEGEND_HEIGHT)  # the legend is ~450 pt wide
+    return Size(
+        max(broad * ACROSS_SLACK["TB rows" if rows else "TB"], 450.0), deep + LEGEND_HEIGHT
+    )  # the legend is ~450 pt wide
 
 
 def _cost(size: Size) -> float:
@@ -149,17 +154,20 @@ def _cost(size: Size) -> float:
     return size.overflow * max(1.0, long / max(short, 1.0) / MAX_ASPECT)
 
 
-def choose_rankdir(nodes: Sequence[Value], group: Mapping[Value, str]) -> str:
-    """'LR' while the picture fits a screen that way, else the direction that needs fewer
-    screens (a strip longer than 2.5:1 counts as more).
+def choose_rankdir(nodes: Sequence[Value], group: Mapping[Value, str]) -> tuple[str, bool]:
+    """(rankdir, stacked records): LR while the picture fits a screen that way, else the layout
+    that needs fewest screens (a strip longer than 2.5:1 counts as more) among LR, TB with
+    stacked records and TB with records side by side.
 
     Example:
         >>> from autograd_core import Value
         >>> x = Value(1.0, label="x"); choose_rankdir([x], {})
-        'LR'
+        ('LR', False)
     """
     lr = estimate(nodes, group, "LR")
     if lr.fits:
-        return "LR"
-    tb = estimate(nodes, group, "TB")
-    return "TB" if _cost(tb) < _cost(lr) else "LR"
+        return "LR", False
+    layouts = [(_cost(lr), 0, ("LR", False))]
+    for i, stacked in enumerate((True, False), 1):
+        layouts.append((_cost(estimate(nodes, group, "TB", stacked)), i, ("TB", stacked)))
+    return min(layouts)[2]
