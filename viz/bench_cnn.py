@@ -114,7 +114,7 @@ def bench_cnn(result: Any, s: Any, seed: int, say: Callable[[str], None]) -> Non
         Xt, yt = torch.tensor(Xtr).reshape(-1, 1, 8, 8), torch.tensor(ytr)
 
         def pytorch() -> None:
-            net = _torch_cnn(torch, build_cnn((1, 8, 8), FILTERS, [], 10, seed=seed))
+            net = _torch_cnn(torch, probe)  # the untrained network's layers and weights (a fresh build's)
             opt = torch.optim.Adam(net.parameters(), lr=LR)
             for lo in range(0, len(order), BATCH):
                 idx = torch.tensor(order[lo : lo + BATCH])
@@ -123,7 +123,7 @@ def bench_cnn(result: Any, s: Any, seed: int, say: Callable[[str], None]) -> Non
                 opt.step()
 
         engines["torch"] = pytorch
-        net(Xt[:BATCH]).sum().backward()  # PyTorch's first call sets itself up: not part of any epoch
+        pytorch()  # PyTorch's first epoch in a process sets up its kernels and Adam (seconds): not timed
 
     def sklearn() -> None:
         settings = bench._sklearn_settings((32,), 1, seed)
