@@ -30,6 +30,8 @@ from typing import Any
 
 import numpy as np
 
+from autograd_core.errors import excerpt
+
 from .conv import Conv2d, Flatten, MaxPool2d
 from .errors import ConfigError
 from .estimators import MLPClassifier
@@ -47,7 +49,7 @@ def _positive_ints(value: Any, what: str, length: int | None = None, allow_empty
         items = (None,)
     ok = all(isinstance(v, numbers.Integral) and not isinstance(v, bool) and v >= 1 for v in items)
     if not ok or (length is not None and len(items) != length) or (not items and not allow_empty):
-        raise ConfigError(f"CNNClassifier: {what}, got {value!r:.60}")
+        raise ConfigError(f"CNNClassifier: {what}, got {excerpt(value)}")
     return tuple(int(v) for v in items)
 
 

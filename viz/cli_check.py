@@ -24,7 +24,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from autograd_core.errors import AutogradError
+from autograd_core.errors import AutogradError, excerpt
 
 DEFAULT_LOSSES = "sse,mse,binary_cross_entropy"
 DEFAULT_ACTIVATIONS = "sigmoid,tanh,relu,linear"
@@ -71,20 +71,20 @@ def load_function(target: str) -> Callable[..., Any]:
     """
     file_text, sep, name = target.rpartition(":")
     if not sep or not file_text or not name:
-        raise UserCodeError(f"--backprop: expected FILE.py:FUNCTION, got {target!r:.80}")
+        raise UserCodeError(f"--backprop: expected FILE.py:FUNCTION, got {excerpt(target)}")
     path = Path(file_text)
     if path.suffix != ".py":
         raise UserCodeError(f"--backprop: {_short(path)} is not a Python file (FILE.py:FUNCTION)")
     if not path.is_file():
         raise UserCodeError(f"--backprop: no such file: {_short(path)}")
     if not name.isidentifier():
-        raise UserCodeError(f"--backprop: {name[:40]!r} is not a Python name (FILE.py:FUNCTION)")
+        raise UserCodeError(f"--backprop: {excerpt(name[:40])} is not a Python name (FILE.py:FUNCTION)")
     module = _import(path)
     fn = getattr(module, name, None)
     if fn is None:
         own = [k for k, v in vars(module).items() if inspect.isfunction(v) and v.__module__ == module.__name__]
         listed = ", ".join(own[:8]) or "none"
-        raise UserCodeError(f"--backprop: {_short(path)} has no function {name!r}; its functions: {listed}")
+        raise UserCodeError(f"--backprop: {_short(path)} has no function {excerpt(name)}; its functions: {listed}")
     if not callable(fn):
         raise UserCodeError(f"--backprop: {name} in {_short(path)} is a {type(fn).__name__}, not a function")
     try:

@@ -607,7 +607,7 @@ def draw_dot(
         True
     """
     if view not in VIEWS:
-        raise VizError(f"view must be one of {', '.join(VIEWS)}, got {view!r}")
+        raise VizError(f"view must be one of {', '.join(VIEWS)}, got {excerpt(view)}")
     mode = _check_args("LR" if rankdir == "auto" else rankdir, precision, color, max_nodes)
     sub = _resolve(root)
     group, expanded = _view_groups(sub, view, expand, max_nodes)
@@ -660,7 +660,7 @@ def _expanded(nodes: list[Value], where: dict[Value, tuple[int, int]], expand: s
         m = LAYER_LABEL.match(str(expand) + ".")
         if not m or (int(m.group(1)), int(m.group(2))) not in neurons:
             names = ", ".join(f"L{a}.N{b}" for a, b in sorted(neurons)[:4])
-            raise VizError(f"expand: no neuron {str(expand)[:20]!r} in this network (neurons are {names}, ...)")
+            raise VizError(f"expand: no neuron {excerpt(str(expand)[:20])} in this network (neurons are {names}, ...)")
         return int(m.group(1)), int(m.group(2))
     first = min(layer for layer, _ in neurons)
     zs = [v for v in nodes if where.get(v, (None,))[0] == first and v.label.endswith(".z")]
