@@ -443,3 +443,13 @@ def test_saving_over_a_directory_is_refused(tmp_path: Path) -> None:
 def test_the_format_constant_is_what_save_writes(tmp_path: Path) -> None:
     MLP(2, [1]).save(tmp_path / "m.json")
     assert json.loads((tmp_path / "m.json").read_text())["format"] == FORMAT
+
+
+def test_a_neuron_or_hidden_layer_with_softmax_is_a_model_file_error() -> None:
+    # the mutation test rarely draws this exact edit, so it is spelled out (it was a ConfigError)
+    with pytest.raises(ModelFileError, match=r"config\.activation: expected an elementwise activation"):
+        Neuron.from_dict({**Neuron(2).to_dict(), "config": {"type": "Neuron", "nin": 2, "activation": "softmax"}})
+    doc = seq().to_dict()
+    doc["config"]["layers"][1]["activation"] = "softmax"
+    with pytest.raises(ModelFileError, match=r"config\.layers\[1\]\.activation: expected an elementwise activation"):
+        Sequential.from_dict(doc)
