@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 
 from autograd_core import AutogradError
+from autograd_core.errors import excerpt
 
 CNN_EPOCHS = 15  # what --model cnn trains when --epochs is not given
 CNN_TEST_SIZE = 0.25  # the held-out fraction of --model cnn when --test-size is not given
@@ -65,10 +66,10 @@ def parse_filters(text: str) -> list[int]:
     """
     parts = [part.strip() for part in str(text).split(",")]
     if not parts or any(not part.isdigit() for part in parts):
-        raise CnnError(f"--filters must be numbers of filters separated by commas, e.g. 8,16; got {text!r:.40}")
+        raise CnnError(f"--filters must be numbers of filters separated by commas, e.g. 8,16; got {excerpt(text)}")
     counts = [int(part) for part in parts]
     if any(not 1 <= c <= MAX_FILTERS for c in counts):
-        raise CnnError(f"--filters: every block needs 1 to {MAX_FILTERS} filters, got {text!r:.40}")
+        raise CnnError(f"--filters: every block needs 1 to {MAX_FILTERS} filters, got {excerpt(text)}")
     return counts
 
 
