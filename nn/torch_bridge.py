@@ -9,6 +9,10 @@ layer of this library to the PyTorch modules that compute the same thing, and
 ``from_torch``'s table maps a PyTorch module class to a step of an imported model. An MLP
 layer ``Layer(nin, nout, g)`` is ``Linear(nin, nout)`` followed by g's module (none for
 linear); weights are copied exactly in float64, W of shape (nout, nin) being ``Linear.weight``.
+``Conv2d``, ``MaxPool2d``, ``AvgPool2d`` and ``Flatten`` of a ``Sequential`` are PyTorch's
+modules of the same names and arguments (a filter's weights (in-channel, row, column) being
+``conv.weight[f]``), an ``Activation`` item its activation's module; a Sequential whose input
+is an image starts with ``Unflatten(1, (C, H, W))``, so both take the same flat rows.
 
 =============  ===========================================
 activation     PyTorch module
@@ -51,11 +55,14 @@ from typing import Any
 
 import numpy as np
 
-from autograd_core import OperandTypeError
+from autograd_core import OperandTypeError, ShapeError
 
+from .conv import Activation, AvgPool2d, Conv2d, Flatten, MaxPool2d, pair
 from .data import MissingDependencyError
-from .errors import ConversionError
+from .errors import ConfigError, ConversionError
 from .layers import MLP, Layer
+from .sequential import Sequential
+from .sequential import _shape as sequential_shape
 
 __all__ = ["INSTALL", "export_onnx", "from_torch", "to_torch"]
 
@@ -127,8 +134,32 @@ def _dense_to_torch(torch: Any, layer: Layer, where: str) -> list[Any]:
     return [linear, *_activation_module(torch, layer.activation, where)]
 
 
+def _conv_to_torch(torch: Any, layer: Conv2d, where: str) -> list[Any]:
+    F, C, (kh, kw) = layer.out_channels, layer.in_channels, layer.kernel_size
+    # Conv2d.parameters() is filter by filter: its weights in (in-channel, row, column) order,
+    # then its bias, so row f of the (F, C*kh*kw + 1) reshape is [W[f].ravel() | b[f]].
+    rows = np.array([p.data for p in layer.parameters()], dtype=np.float64).reshape(F, C * kh * kw + 1)
+    conv = torch.nn.Conv2d(C, F, layer.kernel_size, layer.stride, layer.padding, dtype=torch.float64)
+    with torch.no_grad():
+        conv.weight.copy_(torch.from_numpy(rows[:, :-1].reshape(F, C, kh, kw).copy()))
+        conv.bias.copy_(torch.from_numpy(rows[:, -1].copy()))
+    return [conv]
+
+
+def _pool_to_torch(torch: Any, layer: MaxPool2d | AvgPool2d, where: str) -> list[Any]:
+    cls = torch.nn.MaxPool2d if isinstance(layer, MaxPool2d) else torch.nn.AvgPool2d
+    return [cls(layer.kernel_size, layer.stride)]  # no padding here, so count_include_pad has no effect
+
+
 # One entry per layer class of this library: (torch, layer, "layer i (Class)") -> modules.
-_TO_TORCH: Mapping[type, Callable[[Any, Any, str], list[Any]]] = {Layer: _dense_to_torch}
+_TO_TORCH: Mapping[type, Callable[[Any, Any, str], list[Any]]] = {
+    Layer: _dense_to_torch,
+    Conv2d: _conv_to_torch,
+    MaxPool2d: _pool_to_torch,
+    AvgPool2d: _pool_to_torch,
+    Flatten: lambda torch, layer, where: [torch.nn.Flatten()],
+    Activation: lambda torch, layer, where: _activation_module(torch, layer.name, where),
+}
 
 
 def _layers_of(model: Any) -> list[Any]:
@@ -138,7 +169,7 @@ def _layers_of(model: Any) -> list[Any]:
     if isinstance(layers, (list, tuple)) and layers:
         return list(layers)
     raise ConversionError(
-        f"to_torch: a {type(model).__name__} cannot be converted; supported: an MLP, a Layer "
+        f"to_torch: a {type(model).__name__} cannot be converted; supported: an MLP, a Sequential, a Layer "
         f"(or a model whose .layers are {', '.join(t.__name__ for t in _TO_TORCH)})"
     )
 
@@ -146,24 +177,36 @@ def _layers_of(model: Any) -> list[Any]:
 def to_torch(model: Any) -> Any:
     """A ``torch.nn.Sequential`` in float64 computing what ``model`` computes, with the same weights.
 
-    ``model`` is an MLP (or a single Layer). Every layer becomes ``Linear`` plus its
-    activation's module (see the module's table); nothing is shared, so training either copy
-    leaves the other alone. For the same batch and loss, outputs and parameter gradients agree
-    with this engine's to rounding (1e-12). The PyTorch model returns shape (batch, nout)
-    where ours returns one Value (nout == 1) or a list of Values.
+    ``model`` is an MLP, a single Layer or a ``Sequential``. A dense layer becomes ``Linear``
+    plus its activation's module (see the module's table); ``Conv2d``, ``MaxPool2d``,
+    ``AvgPool2d`` and ``Flatten`` become PyTorch's module of the same name and arguments, an
+    activation item its module. A Sequential whose input is an image starts with
+    ``Unflatten(1, (C, H, W))``, so the PyTorch model takes the same input as this one, a
+    batch of flat rows (n, C·H·W) in (channel, row, column) order; ``net[1:]`` takes (n, C, H, W).
+
+    Nothing is shared, so training either copy leaves the other alone. For the same batch and
+    loss, outputs and parameter gradients agree with this engine's to rounding (1e-12). The
+    PyTorch model returns shape (batch, nout) where ours returns one Value (nout == 1) or a
+    list of Values.
 
     Raises ``ConversionError`` naming the first layer that has no PyTorch counterpart (a
     custom activation), and ``MissingDependencyError`` without PyTorch.
 
     Example:
-        >>> from nn import MLP
+        >>> from nn import MLP, Conv2d, Flatten, Layer, MaxPool2d, Sequential
         >>> net = to_torch(MLP(2, [4, 1], activation="relu", seed=0))
         >>> [type(m).__name__ for m in net], net[0].weight.dtype
         (['Linear', 'ReLU', 'Linear'], torch.float64)
+        >>> cnn = Sequential(Conv2d(1, 2, 3, padding=1), "relu", MaxPool2d(2), Flatten(), Layer(8, 3, "linear"),
+        ...                  input_shape=(1, 4, 4), seed=0)
+        >>> [type(m).__name__ for m in to_torch(cnn)]
+        ['Unflatten', 'Conv2d', 'ReLU', 'MaxPool2d', 'Flatten', 'Linear']
     """
     torch = _torch("to_torch")
     layers = _layers_of(model)
     modules: list[Any] = []
+    if isinstance(model, Sequential) and len(model.input_shape) == 3:
+        modules.append(torch.nn.Unflatten(1, model.input_shape))
     for i, layer in enumerate(layers):
         convert = _TO_TORCH.get(type(layer))
         where = f"layer {i} ({type(layer).__name__})"
@@ -218,11 +261,79 @@ def _linear_step(torch: Any, module: Any, where: str) -> tuple[str, Any]:
     return ("linear", (_array(torch, module.weight, f"{where}.weight"), _array(torch, module.bias, f"{where}.bias")))
 
 
+def _refuse_options(module: Any, where: str, wanted: Mapping[str, Any], why: str) -> None:
+    """ConversionError naming the first option of ``module`` that is not the one this library computes."""
+    for attr, value in wanted.items():
+        got = getattr(module, attr, value)
+        if got != value and not (isinstance(value, tuple) and got == value[0] and len(set(value)) == 1):
+            raise ConversionError(
+                f"from_torch: {where}: {attr}={got!r} is not supported; only {attr}={value!r} ({why})"
+            )
+
+
+def _conv_step(torch: Any, module: Any, where: str) -> tuple[str, Any]:
+    why = "this library's Conv2d is a plain zero-padded convolution"
+    _refuse_options(module, where, {"padding_mode": "zeros", "dilation": (1, 1), "groups": 1}, why)
+    if module.bias is None:
+        raise ConversionError(f"from_torch: {where} has no bias (bias=False); this library's Conv2d always has one")
+    kernel, stride, padding = tuple(module.kernel_size), tuple(module.stride), module.padding
+    if padding == "valid":
+        padding = (0, 0)
+    elif padding == "same":
+        if any(k % 2 == 0 for k in kernel):  # PyTorch pads an even kernel more on one side
+            raise ConversionError(
+                f"from_torch: {where}: padding='same' with the even kernel {kernel} pads unevenly; "
+                f"only an odd kernel, or padding given as numbers, is supported"
+            )
+        padding = (kernel[0] // 2, kernel[1] // 2)
+    W = _array(torch, module.weight, f"{where}.weight")
+    b = _array(torch, module.bias, f"{where}.bias")
+    return ("conv", (W, b, kernel, stride, tuple(padding)))
+
+
+def _pool_step(kind: str) -> Callable[[Any, Any, str], tuple[str, Any]]:
+    def step(torch: Any, module: Any, where: str) -> tuple[str, Any]:
+        why = f"this library's {kind} has no padding, dilation or ceil_mode"
+        wanted: dict[str, Any] = {"padding": (0, 0), "ceil_mode": False}
+        if kind == "MaxPool2d":
+            wanted.update(dilation=(1, 1), return_indices=False)
+        else:  # without padding count_include_pad changes nothing, so either value is fine
+            wanted.update(divisor_override=None)
+        _refuse_options(module, where, wanted, why)
+        try:
+            kernel = pair(module.kernel_size, "kernel_size")
+            stride = kernel if module.stride is None else pair(module.stride, "stride")
+        except ConfigError as err:
+            raise ConversionError(f"from_torch: {where}: {err}") from None
+        return (kind, (kernel, stride))
+
+    return step
+
+
+def _flatten_step(torch: Any, module: Any, where: str) -> tuple[str, Any]:
+    _refuse_options(module, where, {"start_dim": 1, "end_dim": -1}, "it keeps the batch dimension, as ours")
+    return ("flatten", None)
+
+
+def _unflatten_step(torch: Any, module: Any, where: str) -> tuple[str, Any]:
+    size = tuple(module.unflattened_size)
+    if module.dim not in (1, -1) or len(size) != 3 or not all(isinstance(n, int) and n >= 1 for n in size):
+        raise ConversionError(
+            f"from_torch: {where}: only Unflatten(1, (channels, height, width)) as the first module is supported"
+        )
+    return ("unflatten", size)
+
+
 def _from_torch_table(torch: Any) -> dict[type, Callable[[Any, Any, str], tuple[str, Any]]]:
     """One entry per importable PyTorch module class (exact class: a subclass may change forward)."""
     nn = torch.nn
     table: dict[type, Callable[[Any, Any, str], tuple[str, Any]]] = {
         nn.Linear: _linear_step,
+        nn.Conv2d: _conv_step,
+        nn.MaxPool2d: _pool_step("MaxPool2d"),
+        nn.AvgPool2d: _pool_step("AvgPool2d"),
+        nn.Flatten: _flatten_step,
+        nn.Unflatten: _unflatten_step,
         nn.Identity: lambda torch, module, where: ("skip", None),
         # Softplus: PyTorch's threshold only linearises far out (a difference below 2.1e-9 at its
         # default of 20); beta changes the function, so it must be 1.
@@ -310,6 +421,85 @@ def _mlp_from_steps(steps: list[tuple[str, Any, str]]) -> MLP:
     return MLP.from_weights(Ws, bs, names)
 
 
+_IMAGE_STEPS = ("conv", "MaxPool2d", "AvgPool2d", "flatten", "unflatten")
+
+
+def _sequential_from_steps(steps: list[tuple[str, Any, str]], input_shape: Any) -> Sequential:
+    """A Sequential from the steps: shapes followed module by module, everything checked before building.
+
+    A Linear takes the activation right after it (``Layer(nin, nout, g)``); any other
+    activation becomes an ``Activation`` item.
+    """
+    if steps and steps[0][0] == "unflatten":
+        shape = steps[0][1]
+        if input_shape is not None and tuple(input_shape) != shape:
+            raise ConversionError(f"from_torch: input_shape={tuple(input_shape)} but {steps[0][2]} gives {shape}")
+        steps = steps[1:]
+    elif input_shape is not None:
+        try:
+            shape = sequential_shape(input_shape)
+        except ConfigError as err:
+            raise ConversionError(f"from_torch: {err}") from None
+    elif steps and steps[0][0] == "linear":
+        shape = (steps[0][1][0].shape[1],)
+    elif len(steps) > 1 and steps[0][0] == "flatten" and steps[1][0] == "linear":
+        shape = (steps[1][1][0].shape[1],)  # Flatten, Linear(nin, ...): flat rows of nin go in
+    else:
+        where = steps[0][2] if steps else "the Sequential"
+        raise ConversionError(
+            f"from_torch: {where} comes first, so the image size is not known: pass input_shape=(channels, height, "
+            f"width), or put torch.nn.Unflatten(1, (channels, height, width)) first"
+        )
+    start = shape
+    items: list[Any] = []
+    last = len(steps) - 1
+    for k, (kind, payload, where) in enumerate(steps):
+        try:
+            if kind == "unflatten":
+                raise ConversionError(f"from_torch: {where}: Unflatten is only supported as the first module")
+            if kind == "linear":
+                W, b = payload
+                if len(shape) != 1:
+                    raise ConversionError(
+                        f"from_torch: {where} takes a vector but gets an image of shape {shape}; a Flatten must "
+                        f"come before it"
+                    )
+                if W.shape[1] != shape[0]:
+                    raise ConversionError(f"from_torch: {where} takes {W.shape[1]} inputs but gets {shape[0]}")
+                items.append(Layer(W.shape[1], W.shape[0], "linear", weights=W, biases=b))
+                shape = (W.shape[0],)
+                continue
+            if kind == "activation":
+                if payload == "softmax" and k != last:
+                    raise ConversionError(f"from_torch: {where}: softmax is only supported as the last module")
+                if payload == "softmax" and len(shape) != 1:
+                    raise ConversionError(f"from_torch: {where}: softmax needs a vector, got shape {shape}")
+                prev = items[-1] if items else None
+                if isinstance(prev, Layer) and prev.activation == "linear" and steps[k - 1][0] == "linear":
+                    W, b = steps[k - 1][1]
+                    items[-1] = Layer(prev.nin, prev.nout, payload, weights=W, biases=b)
+                else:
+                    items.append(Activation(payload))
+                continue
+            if kind == "conv":
+                W, b, kernel, stride, padding = payload
+                layer: Any = Conv2d(W.shape[1], W.shape[0], kernel, stride, padding, weights=W, bias=b)
+            elif kind in ("MaxPool2d", "AvgPool2d"):
+                layer = (MaxPool2d if kind == "MaxPool2d" else AvgPool2d)(*payload)
+            else:
+                layer = Flatten()
+            shape = layer.output_shape(shape, f"from_torch: {where}")
+            items.append(layer)
+        except (ShapeError, ConfigError) as err:
+            if isinstance(err, ConversionError):
+                raise
+            text = str(err)
+            raise ConversionError(text if text.startswith("from_torch") else f"from_torch: {where}: {text}") from None
+    if not items:
+        raise ConversionError("from_torch: the Sequential has no layers to import")
+    return Sequential(*items, input_shape=start)
+
+
 def _state_dict_steps(
     torch: Any,
     state: Mapping[str, Any],
@@ -365,14 +555,23 @@ def from_torch(
     sizes: Sequence[int] | None = None,
     activation: str | Sequence[str] = "relu",
     output_activation: str = "linear",
-) -> MLP:
-    """An MLP with the weights of a PyTorch model (copied exactly, widened to float64).
+    *,
+    input_shape: Sequence[int] | None = None,
+) -> MLP | Sequential:
+    """An MLP or a Sequential with the weights of a PyTorch model (copied exactly, widened to float64).
 
     ``source`` is a ``torch.nn.Sequential`` (nested ones are flattened) of ``Linear`` layers,
     each followed by at most one of ReLU, Tanh, Sigmoid, LeakyReLU(0.01), ELU(1.0),
-    Softplus(beta=1), Softmax (last only); ``Identity`` is skipped. Or ``source`` is a
-    ``state_dict`` (weight, bias, layer by layer) with the layer ``sizes`` ``[nin, ..., nout]``
-    and the activations by name, as ``MLP`` takes them.
+    Softplus(beta=1), Softmax (last only): that gives an ``MLP``; ``Identity`` is skipped.
+    With ``Conv2d``, ``MaxPool2d``, ``AvgPool2d`` or ``Flatten`` among them it gives a
+    ``Sequential`` (a Linear takes the activation right after it, any other activation is an
+    ``Activation`` item); the image size comes from a first ``Unflatten(1, (C, H, W))`` (what
+    ``to_torch`` writes) or from ``input_shape=(C, H, W)``. Only the options this library
+    computes are accepted; dilation, groups, padding_mode, ceil_mode, pooling padding,
+    divisor_override or return_indices other than PyTorch's defaults are refused by name.
+
+    Or ``source`` is an MLP's ``state_dict`` (weight, bias, layer by layer) with the layer
+    ``sizes`` ``[nin, ..., nout]`` and the activations by name, as ``MLP`` takes them.
 
     Everything is checked before anything is built: a module that cannot be imported raises
     ``ConversionError`` naming the first one (its name in the Sequential and what it is).
@@ -384,13 +583,29 @@ def from_torch(
         ['tanh', 'linear']
         >>> from_torch(net.state_dict(), sizes=[2, 8, 1], activation="tanh").nouts
         [8, 1]
+        >>> T = torch.nn
+        >>> cnn = T.Sequential(T.Conv2d(1, 4, 3), T.ReLU(), T.MaxPool2d(2), T.Flatten(), T.Linear(16, 2))
+        >>> from_torch(cnn, input_shape=(1, 6, 6)).output_shape
+        (2,)
+        >>> from_torch(T.Sequential(T.Conv2d(1, 4, 3, dilation=2)), input_shape=(1, 6, 6))
+        Traceback (most recent call last):
+        ...
+        nn.errors.ConversionError: from_torch: module '0' (Conv2d(1, 4, ...): dilation=(2, 2) is not supported; ...
     """
     torch = _torch("from_torch")
     if isinstance(source, torch.nn.Module):
         if sizes is not None:
             raise ConversionError("from_torch: sizes= goes with a state_dict; a module's sizes come from its layers")
-        return _mlp_from_steps(_module_steps(torch, source))
+        steps = _module_steps(torch, source)
+        if input_shape is None and not any(kind in _IMAGE_STEPS for kind, _, _ in steps):
+            return _mlp_from_steps(steps)
+        return _sequential_from_steps(steps, input_shape)
     if isinstance(source, Mapping):
+        if input_shape is not None:
+            raise ConversionError(
+                "from_torch: input_shape= goes with a module; a state_dict is read as an MLP's (pass the Sequential "
+                "itself for a convolutional model)"
+            )
         return _mlp_from_steps(_state_dict_steps(torch, source, sizes, activation, output_activation))
     raise OperandTypeError(
         f"from_torch: expected a torch.nn.Sequential or a state_dict, got {type(source).__name__} {_short(source, 40)}"
@@ -406,9 +621,11 @@ def export_onnx(model: Any, path: str | os.PathLike[str], dtype: str = "float32"
     """Write ``model`` as an ONNX file through ``torch.onnx`` (its TorchScript exporter).
 
     The graph takes ``input`` of shape (batch, nin) and gives ``output`` of shape
-    (batch, nout), the batch size free. ``dtype="float32"`` (the default) is what
-    onnxruntime and most deployments run; ``"float64"`` keeps the weights exact, but
-    onnxruntime's CPU kernels for LeakyRelu, Elu and Softplus are float32-only. When the
+    (batch, nout), the batch size free; for a convolutional ``Sequential`` nin is C·H·W,
+    one flat row per image in (channel, row, column) order, as the model here takes it.
+    ``dtype="float32"`` (the default) is what onnxruntime and most deployments run;
+    ``"float64"`` keeps the weights exact, but onnxruntime's CPU kernels for LeakyRelu, Elu,
+    Softplus, Conv and AveragePool are float32-only. When the
     ``onnx`` package is installed the file is checked with ``onnx.checker``. Returns a
     summary: path, dtype, opset, input and output names and widths, and whether it was checked.
 
@@ -424,10 +641,12 @@ def export_onnx(model: Any, path: str | os.PathLike[str], dtype: str = "float32"
     if dtype not in ONNX_DTYPES:
         raise ConversionError(f"export_onnx: dtype must be one of {', '.join(ONNX_DTYPES)}, got {_short(dtype, 20)}")
     net = to_torch(model)
-    nin = net[0].in_features
-    nout = [m for m in net if isinstance(m, torch.nn.Linear)][-1].out_features
+    nin = int(model.nin)
     net = net.to(getattr(torch, dtype)).eval()
     example = torch.zeros(1, nin, dtype=getattr(torch, dtype))
+    with torch.no_grad():
+        out_shape = tuple(net(example).shape[1:])
+    nout: int | tuple[int, ...] = out_shape[0] if len(out_shape) == 1 else out_shape
     kwargs: dict[str, Any] = {
         "input_names": ["input"],
         "output_names": ["output"],

@@ -393,7 +393,7 @@ def test_cli_export_bad_input_is_one_line_and_status_2(tmp_path: Path, capsys: p
     cases = [
         ([str(tmp_path / "missing.json")], "No such file"),
         ([str(tmp_path / "bad.json")], "not valid JSON"),
-        ([str(tmp_path / "neuron.json")], "holds a 'Neuron'; export reads MLP, Layer models"),
+        ([str(tmp_path / "neuron.json")], "holds a 'Neuron'; export reads MLP, Sequential, Layer models"),
         ([str(tmp_path / "bad.json"), "--dtype", "float16"], "invalid choice: 'float16'"),
     ]
     for argv, message in cases:

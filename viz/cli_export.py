@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from autograd_core.errors import excerpt
-from nn import MLP, Layer
+from nn import MLP, Layer, Sequential
 from nn.errors import ModelFileError
 from nn.module import read_model_file
 from nn.torch_bridge import ONNX_DTYPES, export_onnx
@@ -26,15 +26,17 @@ examples:
   backprop export runs/moons/model.json -o moons.onnx
   backprop export model.json --dtype float64 -o model.onnx   (exact weights)
 
-MODEL is a file written by `backprop train` or model.save(path). The ONNX graph takes `input`
-of shape (batch, nin) and gives `output` of shape (batch, nout). float32 (the default) is what
-onnxruntime and most deployments run; float64 keeps the weights exact, but onnxruntime's CPU
-kernels for LeakyRelu, Elu and Softplus are float32 only. Needs PyTorch:
+MODEL is a file written by `backprop train` or model.save(path) (an MLP, a Layer or a
+convolutional Sequential). The ONNX graph takes `input` of shape (batch, nin) and gives `output`
+of shape (batch, nout); for a convolutional model nin is channels*height*width, one flat row per
+image in (channel, row, column) order. float32 (the default) is what onnxruntime and most
+deployments run; float64 keeps the weights exact, but onnxruntime's CPU kernels for LeakyRelu,
+Elu, Softplus, Conv and AveragePool are float32 only. Needs PyTorch:
 pip install 'autograd-core[torch]' (with the onnx package installed the file is also checked).
 """
 
 # The model classes a file may hold, by the config's "type" (never a name looked up freely).
-_MODEL_CLASSES: dict[str, Any] = {"MLP": MLP, "Layer": Layer}
+_MODEL_CLASSES: dict[str, Any] = {"MLP": MLP, "Sequential": Sequential, "Layer": Layer}
 
 
 def _export_arguments(p: argparse.ArgumentParser) -> None:
@@ -44,7 +46,7 @@ def _export_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def load_model(path: str | Path) -> Any:
-    """The model saved in ``path``, of the class its config names (MLP or Layer).
+    """The model saved in ``path``, of the class its config names (MLP, Sequential or Layer).
 
     Example:
         >>> import os, tempfile
@@ -76,10 +78,19 @@ def cmd_export(args: argparse.Namespace) -> int:
     with warnings.catch_warnings():  # the TorchScript exporter's deprecation notice is not the user's concern
         warnings.simplefilter("ignore", DeprecationWarning)
         info = export_onnx(model, out, dtype=args.dtype)
-    sizes = [model.nin, *model.nouts] if isinstance(model, MLP) else [model.nin, model.nout]
+    nin = str(model.nin)
+    if isinstance(model, Sequential):
+        what = f"Sequential {model.input_shape} -> {model.output_shape}"
+        if len(model.input_shape) == 3:
+            nin += f" = {'x'.join(map(str, model.input_shape))} flattened"
+    else:
+        sizes = [model.nin, *model.nouts] if isinstance(model, MLP) else [model.nin, model.nout]
+        what = f"{type(model).__name__} {' -> '.join(map(str, sizes))}"
+    nout = info["outputs"]["output"]
+    nout_text = ", ".join(map(str, nout)) if isinstance(nout, tuple) else str(nout)
     checked = f", checked by onnx.checker (opset {info['opset']})" if info["checked"] else ""
     print(
-        f"wrote {out}: {type(model).__name__} {' -> '.join(map(str, sizes))}, input 'input' (batch, {sizes[0]}) "
-        f"{args.dtype} -> output 'output' (batch, {sizes[-1]}){checked}"
+        f"wrote {out}: {what}, input 'input' (batch, {nin}) {args.dtype} -> output 'output' "
+        f"(batch, {nout_text}){checked}"
     )
     return 0
