@@ -342,6 +342,24 @@ class Value:
             )
         return self._data
 
+    def item(self) -> float:
+        """The number this Value holds, as a Python float (PyTorch's ``tensor.item()``).
+
+        A laned Value has one number per lane: ``item()`` needs exactly one lane.
+
+        Example:
+            >>> (Value(2.0) * 3).item(), Value([4.0]).item()
+            (6.0, 4.0)
+        """
+        if type(self.data) is ndarray:
+            if self.data.shape[0] != 1:
+                raise ShapeError(
+                    f"item() of a Value with {self.data.shape[0]} lanes; reduce it with .sum() or .mean() first, "
+                    f"or read .data"
+                )
+            return float(self.data[0])
+        return float(self.data)
+
     # --- arithmetic ---------------------------------------------------------------------
 
     def __add__(self, other: Any) -> Value:

@@ -128,3 +128,8 @@ from . import files, modelfile  # noqa: E402
 from .module import load_model  # noqa: E402
 
 __all__ += ["files", "load_model", "modelfile"]
+
+# --- PyTorch's name for a dense layer (issue 15) ---
+from .layers import Linear  # noqa: E402
+
+__all__ += ["Linear"]

@@ -42,7 +42,7 @@ from .errors import ConfigError
 from .modelfile import check_config
 from .module import Module, summary_table
 
-__all__ = ["INITS", "MLP", "Layer", "Neuron", "init_weights", "micrograd_rng", "resolve_init"]
+__all__ = ["INITS", "MLP", "Layer", "Linear", "Neuron", "init_weights", "micrograd_rng", "resolve_init"]
 
 _DOT = ops.DOT
 # Fast paths: the Value methods themselves for the common activations (no dispatch wrapper).
@@ -552,6 +552,46 @@ class Layer(Module):
 
     def __repr__(self) -> str:
         return f"Layer({self.nin}, {self.nout}, activation={self.activation!r})"
+
+
+class Linear(Layer):
+    """PyTorch's name for a dense layer: ``Linear(in_features, out_features)`` is ``Layer(..., "linear")``.
+
+    No activation unless one is given (``Layer``'s default is relu); everything else is
+    ``Layer``'s, and it is saved as a ``Layer``.
+
+    Example:
+        >>> fc = Linear(3, 2, seed=0)
+        >>> fc, fc.in_features, fc.out_features, isinstance(fc, Layer)
+        (Linear(in_features=3, out_features=2), 3, 2, True)
+    """
+
+    def __init__(self, in_features: int, out_features: int, activation: str | acts.Activation = "linear", **kw: Any):
+        super().__init__(in_features, out_features, activation, **kw)
+
+    @property
+    def in_features(self) -> int:
+        """Inputs of the layer (``nin``).
+
+        Example:
+            >>> Linear(3, 2).in_features
+            3
+        """
+        return self.nin
+
+    @property
+    def out_features(self) -> int:
+        """Outputs of the layer (``nout``).
+
+        Example:
+            >>> Linear(3, 2).out_features
+            2
+        """
+        return self.nout
+
+    def __repr__(self) -> str:
+        extra = "" if self.activation == "linear" else f", activation={self.activation!r}"
+        return f"Linear(in_features={self.nin}, out_features={self.nout}{extra})"
 
 
 class MLP(Module):

@@ -41,7 +41,7 @@ from autograd_core import Value, zero_grad
 from autograd_core.errors import excerpt, excerpt_path
 from autograd_core.params import ParamList
 
-from .errors import ModelFileError, StateDictError
+from .errors import ConfigError, ModelFileError, StateDictError
 from .files import atomic_write, read_regular
 from .modelfile import (
     CONFIG_KEYS,
@@ -159,6 +159,58 @@ class Module:
             337
         """
         return len(self.parameters())
+
+    # --- PyTorch habits -----------------------------------------------------------------
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        """``model(x)`` runs ``forward(x)``: define either one in a subclass (PyTorch defines forward).
+
+        Example:
+            >>> from autograd_core import Value
+            >>> class Double(Module):
+            ...     def forward(self, x):
+            ...         return x * 2
+            >>> Double()(Value(3.0)).data
+            6.0
+        """
+        if type(self).forward is Module.forward:
+            raise NotImplementedError(f"{type(self).__name__} defines neither forward(x) nor __call__(x)")
+        return self.forward(*args, **kwargs)
+
+    def forward(self, *args: Any, **kwargs: Any) -> Any:
+        """The forward pass, as in PyTorch: ``model.forward(x)`` is ``model(x)``.
+
+        Example:
+            >>> from nn import MLP
+            >>> model = MLP(2, [3, 1], seed=0)
+            >>> model.forward([1.0, 2.0]).data == model([1.0, 2.0]).data
+            True
+        """
+        if type(self).__call__ is Module.__call__:
+            raise NotImplementedError(f"{type(self).__name__} defines neither forward(x) nor __call__(x)")
+        return self(*args, **kwargs)
+
+    def train(self, mode: bool = True) -> Module:
+        """PyTorch's training switch: a no-op here (no dropout or batch norm), returns the model.
+
+        Example:
+            >>> from nn import MLP
+            >>> model = MLP(2, [1]); model.train() is model
+            True
+        """
+        if not isinstance(mode, bool):
+            raise ConfigError(f"train(mode): mode must be True or False, got {mode!r:.40}")
+        return self
+
+    def eval(self) -> Module:
+        """PyTorch's evaluation switch: a no-op here (no dropout or batch norm), returns the model.
+
+        Example:
+            >>> from nn import MLP
+            >>> model = MLP(2, [1]); model.eval() is model
+            True
+        """
+        return self
 
     def to_torch(self) -> Any:
         """This model as a ``torch.nn.Sequential`` in float64 with the same weights (see ``nn.to_torch``).

@@ -60,7 +60,7 @@ from autograd_core import OperandTypeError, ShapeError
 from .conv import Activation, AvgPool2d, Conv2d, Flatten, MaxPool2d, pair
 from .data import MissingDependencyError
 from .errors import ConfigError, ConversionError
-from .layers import MLP, Layer
+from .layers import MLP, Layer, Linear
 from .sequential import Sequential
 from .sequential import _shape as sequential_shape
 
@@ -154,6 +154,7 @@ def _pool_to_torch(torch: Any, layer: MaxPool2d | AvgPool2d, where: str) -> list
 # One entry per layer class of this library: (torch, layer, "layer i (Class)") -> modules.
 _TO_TORCH: Mapping[type, Callable[[Any, Any, str], list[Any]]] = {
     Layer: _dense_to_torch,
+    Linear: _dense_to_torch,
     Conv2d: _conv_to_torch,
     MaxPool2d: _pool_to_torch,
     AvgPool2d: _pool_to_torch,
