@@ -76,6 +76,7 @@ MAX_WINDOW = 10_000  # a kernel, stride or padding
 MAX_LAYERS = 1000
 
 TOP_KEYS = ("format", "version", "config", "state")
+OPTIONAL_TOP_KEYS = ("metadata",)  # a JSON object: what backprop train keeps for backprop predict
 CONFIG_KEYS: dict[str, tuple[str, ...]] = {
     "Neuron": ("type", "nin", "activation"),
     "Layer": ("type", "nin", "nout", "activation"),
@@ -148,7 +149,9 @@ class _Checker:
         place = f"{self.source}: {where}" if self.source else where
         raise ModelFileError(f"{place}: expected {expected}{got}{note}")
 
-    def obj(self, value: Any, where: str, keys: tuple[str, ...], what: str) -> Mapping[str, Any]:
+    def obj(
+        self, value: Any, where: str, keys: tuple[str, ...], what: str, optional: tuple[str, ...] = ()
+    ) -> Mapping[str, Any]:
         if not isinstance(value, dict):
             self.fail(where, f"a JSON object ({what})", value)
         if isinstance(value, _Duplicated):
@@ -157,8 +160,9 @@ class _Checker:
             if key not in value:
                 self.fail(where, f"the key {key!r} in {what} (its keys: {', '.join(keys)})", note=", but it is missing")
         for key in value:
-            if key not in keys:
-                self.fail(_key(where, key), f"only the keys {', '.join(keys)}", note=", got an unknown key")
+            if key not in keys and key not in optional:
+                also = f" (and optionally {', '.join(optional)})" if optional else ""
+                self.fail(_key(where, key), f"only the keys {', '.join(keys)}{also}", note=", got an unknown key")
         return value
 
     def count(self, value: Any, where: str, low: int = 1, high: int = MAX_COUNT) -> int:
@@ -215,7 +219,7 @@ def check_top_level(doc: Any, source: str = "") -> None:
         >>> check_top_level({"format": FORMAT, "version": 1, "config": {}, "state": {}, "extra": 1}, "m.json")
         Traceback (most recent call last):
         ...
-        nn.errors.ModelFileError: m.json: extra: expected only the keys format, version, config, state, got an ...
+        nn.errors.ModelFileError: m.json: extra: expected only the keys format, version, config, state (and ...
     """
     c = _Checker(source)
     if not isinstance(doc, dict):
@@ -227,7 +231,9 @@ def check_top_level(doc: Any, source: str = "") -> None:
     if type(doc.get("version")) is not int or doc["version"] not in VERSIONS:
         readable = ", ".join(map(str, VERSIONS))
         c.fail("version", f"a version this library reads (an integer: {readable})", doc.get("version"))
-    c.obj(doc, "", TOP_KEYS, "a model file")
+    c.obj(doc, "", TOP_KEYS, "a model file", optional=OPTIONAL_TOP_KEYS)
+    if "metadata" in doc and not isinstance(doc["metadata"], dict):
+        c.fail("metadata", "a JSON object (what backprop train keeps for backprop predict)", doc["metadata"])
     if not isinstance(doc["config"], dict):
         c.fail("config", "a JSON object (the model's architecture)", doc["config"])
     if not isinstance(doc["state"], dict):

@@ -319,11 +319,17 @@ class Module:
                 raise ModelFileError(f"cannot save: parameter {excerpt(name)} is not finite ({excerpt(v)})")
         return {"format": FORMAT, "version": VERSION, "config": self.config(), "state": state}
 
-    def save(self, path: str | os.PathLike[str]) -> None:
+    def save(self, path: str | os.PathLike[str], *, metadata: Mapping[str, Any] | None = None) -> None:
         """Write the model to ``path`` as JSON (format, version, config, state).
 
         Atomic and durable: a temporary file in the same folder, fsync, rename, fsync of the
         folder. Through a symlink the target is written; an existing file keeps its mode.
+
+        ``metadata``: optional plain JSON data kept beside the model (``backprop train`` keeps
+        the task, the loss, the class names and the scaling there for ``backprop predict``).
+
+        ``metadata``: optional plain JSON data kept beside the model (``backprop train`` keeps
+        the task, the loss, the class names and the scaling there for ``backprop predict``).
 
         Example:
             >>> import os, tempfile
@@ -332,7 +338,15 @@ class Module:
             >>> import json; sorted(json.load(open(path)))
             ['config', 'format', 'state', 'version']
         """
-        text = json.dumps(self.to_dict(), indent=1, allow_nan=False)
+        doc = self.to_dict()
+        if metadata is not None:
+            doc["metadata"] = dict(metadata)
+        try:
+            text = json.dumps(doc, indent=1, allow_nan=False)
+        except (TypeError, ValueError) as err:
+            raise ModelFileError(
+                f"cannot save: the metadata is not plain finite JSON data ({excerpt(str(err))})"
+            ) from None
         atomic_write(path, (text + "\n").encode("utf-8"), "model")
 
     @_ClassOrInstanceMethod

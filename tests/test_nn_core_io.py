@@ -229,11 +229,18 @@ def test_truncated_or_corrupted_files_never_crash_obscurely(data: st.DataObject)
 
 
 def test_no_pickle_no_eval() -> None:
+    import ast
+
     import nn
 
     for name in ("module.py", "layers.py", "losses.py", "activations.py", "reference.py"):
         source = (Path(nn.__file__).parent / name).read_text()
-        assert "import pickle" not in source and "eval(" not in source and "exec(" not in source
+        assert "import pickle" not in source
+        # Calls by name, read from the syntax tree: Module.eval() (PyTorch's switch) is a method, not eval
+        called = {
+            n.func.id for n in ast.walk(ast.parse(source)) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)
+        }
+        assert not called & {"eval", "exec", "compile", "__import__"}, (name, called & {"eval", "exec"})
 
 
 def test_a_tiny_file_cannot_ask_for_a_huge_model(tmp_path: Path) -> None:

@@ -40,7 +40,7 @@ def svg_text(path: Path) -> str:
 
 def test_every_command_is_registered_with_an_example():
     names = [c.name for c in COMMANDS]
-    assert names == ["graph", "train", "demo", "check", "bench", "export"]
+    assert names == ["graph", "train", "demo", "check", "bench", "export", "predict"]
     assert all(c.epilog.startswith("example") and "backprop " + c.name in c.epilog for c in COMMANDS)
 
 

@@ -29,7 +29,7 @@ import numpy as np
 from autograd_core import AutogradError, __version__, grads_array
 from autograd_core.errors import excerpt, excerpt_path
 
-from . import bench, cli_check, cli_cnn, cli_export
+from . import bench, cli_check, cli_cnn, cli_export, cli_predict
 from .dataset import MAX_CSV_BYTES, read_csv, read_table  # noqa: F401  (viz.cli.read_csv stays importable)
 
 PROG = "backprop"
@@ -505,8 +505,9 @@ def cmd_train(args: argparse.Namespace) -> int:
     loss = default_loss(k) if loss_arg == "auto" else loss_arg
     nout, out_act = _output_layer(loss, k)
     check_memory(estimate_memory(len(X), X.shape[1], [*hidden, nout], args.batch_size), args.max_memory)
+    mean = std = None
     if args.standardize:
-        X, _, _ = standardize(X)
+        X, mean, std = standardize(X)
     check_scale(X, "the features", key)
     if k is None:
         check_scale(y, "the targets", key)
@@ -552,7 +553,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     for name, r in results:
         shown = ", ".join(_metric_text(m, v) for m, v in r.items())
         print(f"{name}: {shown}")
-    model.save(out / "model.json")
+    classes = None if task.classes is None else task.classes.tolist()
+    model.save(out / "model.json", metadata=cli_predict.training_metadata(task.kind, loss, classes, mean, std))
     (out / "history.json").write_text(json.dumps(history.to_dict(), indent=1) + "\n", encoding="utf-8")
     written = [out / "model.json", out / "history.json"]
     title = f"training loss ({loss})"
@@ -839,6 +841,7 @@ COMMANDS: list[Command] = [
     ),
     Command("bench", bench.HELP, bench.EPILOG, bench.add_arguments, bench.command),
     Command("export", cli_export.HELP, cli_export.EPILOG, cli_export._export_arguments, cli_export.cmd_export),
+    Command("predict", cli_predict.HELP, cli_predict.EPILOG, cli_predict._predict_arguments, cli_predict.cmd_predict),
 ]
 
 

@@ -95,8 +95,12 @@ def _decide_header(first: list[str], second: list[str] | None, header: str) -> t
     return False, "auto: the first row is data (use --header yes if it names the columns)"
 
 
-def read_table(path: str | os.PathLike[str], header: str = "auto") -> Table:
+def read_table(path: str | os.PathLike[str], header: str = "auto", features: int | None = None) -> Table:
     """Read a CSV file: features, then the label (a number or a text class name) in the last column.
+
+    ``features=d`` reads a file for a model of d features (``backprop predict``): it has d
+    columns, or d + 1 with the label last (then read as above); ``y`` is empty without a label
+    column, and one row is enough.
 
     Separators are commas, semicolons, tabs or spaces; empty lines and lines starting with
     ``#`` are skipped; nothing is evaluated. ``header`` is "auto" (``HEADER_RULE``), "yes" or
@@ -147,17 +151,24 @@ def read_table(path: str | os.PathLike[str], header: str = "auto") -> Table:
     if not lines:
         raise DataError(f"{name}: a header but no rows of numbers")
     width = len(_SEP.split(lines[0]))
-    if width < 2:
+    label = features is None or width == features + 1
+    if features is not None and width not in (features, features + 1):
+        raise DataError(
+            f"{name}: {width} columns, but the model takes {features} features ({features} columns, or "
+            f"{features + 1} with the label last)"
+        )
+    if width < 2 and label:
         raise DataError(f"{name}: need at least two columns (features, then the label)")
     body = _commas("\n".join(lines))
     del lines
-    X, y = _parse_fast(body, width)
+    X, y = _parse_fast(body, width, label)
     if X is None:
-        X, y = _parse_slow(body, width, numbers, name)
-    if len(X) < 4:
-        raise DataError(f"{name}: need at least 4 rows of numbers, found {len(X)}")
+        X, y = _parse_slow(body, width, numbers, name, label)
+    least = 4 if features is None else 1
+    if len(X) < least:
+        raise DataError(f"{name}: need at least {least} rows of numbers, found {len(X)}")
     bad = ~np.isfinite(X).all(axis=1)
-    if y.dtype.kind == "f":
+    if y.dtype.kind == "f" and len(y):
         bad |= ~np.isfinite(y)
     if bad.any():
         raise DataError(f"{name}, line {numbers[int(np.argmax(bad))]}: every value must be a finite number")
@@ -172,14 +183,16 @@ def _commas(text: str) -> str:
     return text.replace(";", ",").replace("\t", ",")
 
 
-def _parse_fast(body: str, width: int) -> tuple[np.ndarray | None, np.ndarray]:
+def _parse_fast(body: str, width: int, label: bool = True) -> tuple[np.ndarray | None, np.ndarray]:
     """NumPy's C reader: all numbers, or numeric features and a text label; (None, _) on any problem."""
     try:
         data = np.loadtxt(body.splitlines(), delimiter=",", dtype=np.float64, ndmin=2, comments=None)
         if data.shape[1] == width:
-            return data[:, :-1], data[:, -1]
+            return (data[:, :-1], data[:, -1]) if label else (data, np.zeros(0))
     except ValueError:
         pass
+    if not label:
+        return None, np.zeros(0)
     try:
         lines = body.splitlines()
         X = np.loadtxt(lines, delimiter=",", dtype=np.float64, ndmin=2, usecols=range(width - 1), comments=None)
@@ -191,8 +204,11 @@ def _parse_fast(body: str, width: int) -> tuple[np.ndarray | None, np.ndarray]:
     return None, np.zeros(0)
 
 
-def _parse_slow(body: str, width: int, numbers: Sequence[int], name: str) -> tuple[np.ndarray, np.ndarray]:
+def _parse_slow(
+    body: str, width: int, numbers: Sequence[int], name: str, label: bool = True
+) -> tuple[np.ndarray, np.ndarray]:
     """Field by field in Python: finds and names the first bad field (or reads what NumPy refused)."""
+    nx = width - 1 if label else width
     rows: list[list[float]] = []
     labels: list[str] = []
     for lineno, line in zip(numbers, body.split("\n"), strict=True):
@@ -204,14 +220,16 @@ def _parse_slow(body: str, width: int, numbers: Sequence[int], name: str) -> tup
                 raise DataError(
                     f"{name}, line {lineno}, column {j + 1}: empty cell (a missing value); fill it in or drop the row"
                 )
-            if j < width - 1 and not _is_number(f):
+            if j < nx and not _is_number(f):
+                where = "a text class name may stand in the last column" if label else "this file has no label column"
                 raise DataError(
-                    f"{name}, line {lineno}: {excerpt(f)} is not a number "
-                    "(only numbers after the header; a text class name may stand in the last column)"
+                    f"{name}, line {lineno}: {excerpt(f)} is not a number (only numbers after the header; {where})"
                 )
-        rows.append([float(f) for f in fields[:-1]])
+        rows.append([float(f) for f in fields[:nx]])
         labels.append(_unquote(fields[-1]))
-    X = np.array(rows, dtype=np.float64).reshape(len(rows), width - 1)
+    X = np.array(rows, dtype=np.float64).reshape(len(rows), nx)
+    if not label:
+        return X, np.zeros(0)
     if all(_is_number(s) for s in labels):
         return X, np.array([float(s) for s in labels])
     return X, np.array(labels, dtype=str)
