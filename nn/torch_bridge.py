@@ -529,7 +529,7 @@ def _state_dict_steps(
         if W.ndim != 2 or b.shape != (W.shape[0],):
             raise ConversionError(
                 f"from_torch: state_dict[{wkey!r}] has shape {W.shape} and its bias {b.shape}; a Linear layer's are "
-                f"(nout, nin) and (nout,)"
+                f"(nout, nin) and (nout,) (for a convolutional model pass the torch.nn.Sequential itself)"
             )
         pairs.append((W, b, wkey))
     if sizes is not None:
@@ -642,6 +642,8 @@ def export_onnx(model: Any, path: str | os.PathLike[str], dtype: str = "float32"
     if dtype not in ONNX_DTYPES:
         raise ConversionError(f"export_onnx: dtype must be one of {', '.join(ONNX_DTYPES)}, got {_short(dtype, 20)}")
     net = to_torch(model)
+    if not isinstance(model, (MLP, Layer, Sequential)):
+        raise ConversionError(f"export_onnx: give an MLP, a Layer or a Sequential, got a {type(model).__name__}")
     nin = int(model.nin)
     net = net.to(getattr(torch, dtype)).eval()
     example = torch.zeros(1, nin, dtype=getattr(torch, dtype))

@@ -161,7 +161,7 @@ def test_three_sgd_steps_of_a_conv_model_agree_with_torch_optim_sgd(model: Seque
 
     X, Y = _batch(model, seed)
     net = model.to_torch()
-    opt, topt = SGD(model.parameters(), lr=0.05, momentum=0.9), torch.optim.SGD(net.parameters(), lr=0.05, momentum=0.9)
+    opt, topt = SGD(model.parameters(), lr=0.01, momentum=0.9), torch.optim.SGD(net.parameters(), lr=0.01, momentum=0.9)
     for _ in range(3):
         opt.zero_grad()
         _our_loss(model, X, Y).backward()
@@ -170,7 +170,7 @@ def test_three_sgd_steps_of_a_conv_model_agree_with_torch_optim_sgd(model: Seque
         torch.nn.functional.mse_loss(net(torch.from_numpy(X)).reshape(len(X), -1), torch.from_numpy(Y)).backward()
         topt.step()
     for a, b in zip(model.weights()[0], from_torch(net).weights()[0], strict=True):
-        np.testing.assert_allclose(b, a, rtol=0, atol=1e-12)
+        np.testing.assert_allclose(b, a, rtol=1e-12, atol=1e-12)  # weights may grow to 1e3: rounding scales
 
 
 def test_to_torch_of_a_sequential_names_the_modules_and_their_arguments() -> None:
