@@ -236,3 +236,17 @@ def test_bad_input_is_one_line_and_status_2(tmp_path: Path, capsys: pytest.Captu
         err = out.err.strip().splitlines()
         assert len(err) == 1 and err[0].startswith("backprop: error:") and message in err[0], (argv, err)
         assert out.out == ""
+
+
+def test_the_model_loader_accepts_metadata_only_as_an_object(tmp_path: Path) -> None:
+    model = MLP(2, [1], seed=0)
+    model.save(tmp_path / "m.json", metadata={"note": "mine"})
+    assert MLP.load(tmp_path / "m.json").state_dict() == model.state_dict()
+    doc = json.loads((tmp_path / "m.json").read_text())
+    doc["metadata"] = "not an object"
+    (tmp_path / "bad.json").write_text(json.dumps(doc))
+    with pytest.raises(ModelFileError, match=r"metadata: expected a JSON object"):
+        MLP.load(tmp_path / "bad.json")
+    with pytest.raises(ModelFileError, match="the metadata is not plain finite JSON data"):
+        model.save(tmp_path / "nan.json", metadata={"x": float("nan")})
+    assert not (tmp_path / "nan.json").exists()
