@@ -238,7 +238,7 @@ class Settings:
     digits_train: int | None = None  # None: the whole training split
     digits_test: int | None = None
     digits_epochs: int = 30
-    digits_wide_epochs: int = 10  # the 64-256-256-10 net: its ratio to scikit-learn, in fewer epochs
+    digits_wide_epochs: int = 30  # the 64-256-256-10 net (fewer epochs would weigh its build, ~1 s, more)
     digits_rounds: int = 5  # whole trainings are long: at most this many rounds
     scaling_batches: tuple[int, ...] = (1, 4, 16, 64, 256, 1024, 4096)
     scaling_widths: tuple[int, ...] = (4, 8, 16, 32, 64)
