@@ -65,11 +65,11 @@ def test_fit_without_a_loss_trains_on_the_picked_one_and_records_it():
 def test_patience_alone_turns_early_stopping_on():
     X, y = make_moons(20, seed=0)
     model = MLP(2, [3, 1], seed=0)
-    h = fit(model, X, y, loss="mse", lr=0.0, epochs=20, patience=2, progress=False)
+    h = fit(model, X, y, loss="mse", lr=0.0, epochs=20, shuffle=False, patience=2, progress=False)
     assert h.stopped_early and h.epochs == 3  # lr 0: the loss never improves, stop after 2 more epochs
-    h = fit(model, X, y, loss="mse", lr=0.0, epochs=20, min_delta=0.5, progress=False)
+    h = fit(model, X, y, loss="mse", lr=0.0, epochs=20, shuffle=False, min_delta=0.5, progress=False)
     assert h.stopped_early and h.epochs == 11  # min_delta alone: the default patience of 10
-    h = fit(model, X, y, loss="mse", lr=0.0, epochs=20, progress=False)
+    h = fit(model, X, y, loss="mse", lr=0.0, epochs=20, shuffle=False, progress=False)
     assert not h.stopped_early and h.epochs == 20  # neither given: off, as before
 
 
