@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 
 from . import ops
-from .errors import AutogradError, DomainError, OpDefinitionError, OperandTypeError, ShapeError, excerpt
+from .errors import AutogradError, DomainError, OpDefinitionError, OperandTypeError, ShapeError, excerpt, excerpt_text
 from .value import Value, apply, as_data
 
 ndarray = np.ndarray
@@ -54,12 +54,13 @@ class UserOp:
         self.arity = arity
         self.__name__ = op.name
         self.__doc__ = doc
+        self._what = f"{excerpt_text(op.name)}()"  # how errors name the op
 
     def __call__(self, *args: Any) -> Any:
         if len(args) != self.arity:
             s = "" if self.arity == 1 else "s"
-            raise OperandTypeError(f"{self.name}() takes {self.arity} input{s}, got {len(args)}")
-        what = f"{self.name}()"
+            raise OperandTypeError(f"{self._what} takes {self.arity} input{s}, got {len(args)}")
+        what = self._what
         items = [a if isinstance(a, Value) else as_data(a, what) for a in args]
         lanes = {d.shape[0] for d in (a._data if isinstance(a, Value) else a for a in items) if type(d) is ndarray}
         if len(lanes) > 1:
@@ -143,35 +144,38 @@ def _describe_inputs(xs: tuple[Any, ...], bad: Any = None) -> str:
 
 def _checked_forward(name: str, forward: Callable[..., Any]) -> Callable[..., Any]:
     """The user's forward, with the checks of a built-in one: a clear DomainError, the right shape."""
+    shown = excerpt_text(name)  # a name is an identifier, but of any length
 
     def run(*xs: Any) -> Any:
         try:
             out = forward(*xs)
         except AutogradError as err:
             if isinstance(err, DomainError):
-                raise DomainError(f"{name}(): {err}") from None
+                raise DomainError(f"{shown}(): {err}") from None
             raise
         except (ArithmeticError, ValueError) as err:
-            raise DomainError(f"{name}() failed at input {_describe_inputs(xs)}: {err}") from None
+            raise DomainError(f"{shown}() failed at input {_describe_inputs(xs)}: {excerpt_text(err)}") from None
         if isinstance(out, Value):
             raise OperandTypeError(
-                f"{name}(): forward returned a Value; it receives raw numbers or lanes and must return one"
+                f"{shown}(): forward returned a Value; it receives raw numbers or lanes and must return one"
             )
         try:
-            out = as_data(out, f"{name}() forward result")
+            out = as_data(out, f"{shown}() forward result")
         except AutogradError as err:
             raise type(err)(f"{err}") from None
         lanes = next((x.shape for x in xs if type(x) is ndarray), None)
         if lanes is not None and type(out) is not ndarray:
             out = np.full(lanes, out)  # a constant forward on lanes: one value per lane
         elif lanes is not None and out.shape != lanes:
-            raise ShapeError(f"{name}(): forward returned {out.shape[0]} lanes for inputs of {lanes[0]} lanes")
+            raise ShapeError(f"{shown}(): forward returned {out.shape[0]} lanes for inputs of {lanes[0]} lanes")
         elif lanes is None and type(out) is ndarray:
-            raise ShapeError(f"{name}(): forward returned {out.shape[0]} lanes for scalar inputs")
+            raise ShapeError(f"{shown}(): forward returned {out.shape[0]} lanes for scalar inputs")
         finite = np.isfinite(out)
         if not np.all(finite) and all(np.all(np.isfinite(x)) for x in xs):
             bad = ~finite if type(out) is ndarray else None
-            raise DomainError(f"{name}() is not finite ({ops.describe(out, bad)}) at input {_describe_inputs(xs, bad)}")
+            raise DomainError(
+                f"{shown}() is not finite ({ops.describe(out, bad)}) at input {_describe_inputs(xs, bad)}"
+            )
         return out
 
     run.__name__ = name
@@ -180,6 +184,7 @@ def _checked_forward(name: str, forward: Callable[..., Any]) -> Callable[..., An
 
 def _checked_rule(name: str, i: int, rule: Callable[..., Any]) -> Callable[..., Any]:
     """The user's derivative rule, with a clear error when it fails or returns something unusable."""
+    shown = excerpt_text(name)
 
     def run(g: Any, out: Any, *xs: Any) -> Any:
         try:
@@ -187,20 +192,21 @@ def _checked_rule(name: str, i: int, rule: Callable[..., Any]) -> Callable[..., 
         except AutogradError:
             raise
         except (ArithmeticError, FloatingPointError) as err:
-            raise DomainError(f"{name}: derivative rule {i} failed ({err})") from None
+            raise DomainError(f"{shown}: derivative rule {i} failed ({excerpt_text(err)})") from None
         except TypeError as err:
             if isinstance(g, Value) or any(isinstance(x, Value) for x in (out, *xs)):
                 raise OperandTypeError(
-                    f"{name}: derivative rule {i} does not accept Values, which backward(create_graph=True) "
-                    f"passes ({err}); write it with autograd_core's exp, log, tanh, sigmoid, ... instead of math's"
+                    f"{shown}: derivative rule {i} does not accept Values, which backward(create_graph=True) "
+                    f"passes ({excerpt_text(err)}); write it with autograd_core's exp, log, tanh, sigmoid, ... "
+                    f"instead of math's"
                 ) from None
-            raise OperandTypeError(f"{name}: derivative rule {i} failed: {err}") from None
+            raise OperandTypeError(f"{shown}: derivative rule {i} failed: {excerpt_text(err)}") from None
         if type(share) is float or type(share) is ndarray or isinstance(share, Value):
             return share
         if isinstance(share, (int, float, np.number)) and not isinstance(share, bool):
             return float(share)
         raise OperandTypeError(
-            f"{name}: derivative rule {i} returned {type(share).__name__}; it must return a number, lanes or a Value"
+            f"{shown}: derivative rule {i} returned {type(share).__name__}; it must return a number, lanes or a Value"
         )
 
     run.__name__ = f"{name}_rule{i}"

@@ -98,6 +98,29 @@ def excerpt(value: Any, limit: int = EXCERPT_CHARS) -> str:
     return f"{text} ({size})" if size else text
 
 
+def excerpt_text(value: Any, limit: int = EXCERPT_CHARS) -> str:
+    """Text for an error message without quotes (a name, a label, another error's message), kept short.
+
+    Short one-line printable text comes out as it is; anything longer, on several lines or
+    odd goes through ``excerpt``, so it is at most ``limit`` characters plus a size note.
+
+    Example:
+        >>> excerpt_text("swish"), excerpt_text(ValueError("math domain error"))
+        ('swish', 'math domain error')
+        >>> excerpt_text("x" * 1_000_000)[-27:]
+        "xxx' (1,000,000 characters)"
+    """
+    if not isinstance(value, (str, BaseException)):
+        return excerpt(value, limit)
+    try:
+        text = value if isinstance(value, str) else str(value)
+    except Exception:
+        return f"<{type(value).__name__} object>"
+    if len(text) <= limit and text.isprintable() and text.isascii():
+        return text
+    return excerpt(text, limit)
+
+
 def excerpt_path(path: Any, limit: int = PATH_CHARS, quote: bool = False) -> str:
     """A file name for an error message: as given, escaped if odd, its start and end if very long.
 

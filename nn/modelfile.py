@@ -189,7 +189,7 @@ _CANONICAL = tuple(sorted({acts.canonical_name(name) for name in acts.NAMES}))
 
 def _key(where: str, key: Any) -> str:
     """The JSON path of ``key`` inside ``where``: ``config.nin``, ``state["layers.0.b"]``."""
-    if isinstance(key, str) and _NAME.match(key):
+    if isinstance(key, str) and len(key) <= 80 and _NAME.match(key):
         return f"{where}.{key}" if where else key
     shown = json.dumps(key) if len(key) <= 80 else excerpt(key)
     return f"{where}[{shown}]"

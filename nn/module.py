@@ -199,7 +199,7 @@ class Module:
             True
         """
         if not isinstance(mode, bool):
-            raise ConfigError(f"train(mode): mode must be True or False, got {mode!r:.40}")
+            raise ConfigError(f"train(mode): mode must be True or False, got {excerpt(mode, 40)}")
         return self
 
     def eval(self) -> Module:

@@ -56,6 +56,7 @@ from typing import Any
 import numpy as np
 
 from autograd_core import OperandTypeError, ShapeError
+from autograd_core.errors import excerpt
 
 from .conv import Activation, AvgPool2d, Conv2d, Flatten, MaxPool2d, pair
 from .data import MissingDependencyError
@@ -93,9 +94,12 @@ def _torch(who: str) -> Any:
     return torch
 
 
-def _short(obj: Any, limit: int = 60) -> str:
-    text = " ".join(repr(obj).split())
-    return text if len(text) <= limit else text[: limit - 3] + "..."
+def _same(got: Any, wanted: Any) -> bool:
+    """``got == wanted`` for a module's option, False when the comparison fails or is not a truth value."""
+    try:
+        return bool(got == wanted)
+    except Exception:  # an array or an odd object set on a module by hand
+        return False
 
 
 # --- to PyTorch ----------------------------------------------------------------------------
@@ -115,7 +119,7 @@ def _layer_matrices(layer: Layer) -> tuple[np.ndarray, np.ndarray]:
 def _activation_module(torch: Any, name: str, where: str) -> list[Any]:
     if name not in _ACTIVATION_MODULES:
         raise ConversionError(
-            f"to_torch: {where} has the custom activation {name!r}, which has no PyTorch counterpart; "
+            f"to_torch: {where} has the custom activation {excerpt(name)}, which has no PyTorch counterpart; "
             f"supported: {', '.join(_ACTIVATION_MODULES)}"
         )
     spec = _ACTIVATION_MODULES[name]
@@ -232,7 +236,7 @@ def _array(torch: Any, tensor: Any, where: str) -> np.ndarray:
         try:
             arr = np.array(tensor, dtype=np.float64)
         except (TypeError, ValueError):
-            raise ConversionError(f"from_torch: {where} is not an array of numbers: {_short(tensor)}") from None
+            raise ConversionError(f"from_torch: {where} is not an array of numbers: {excerpt(tensor, 60)}") from None
     if not np.all(np.isfinite(arr)):
         raise ConversionError(f"from_torch: {where} holds a non-finite number")
     return arr
@@ -241,10 +245,10 @@ def _array(torch: Any, tensor: Any, where: str) -> np.ndarray:
 def _check_kwargs(module: Any, where: str, wanted: Mapping[str, Any]) -> None:
     for attr, value in wanted.items():
         got = getattr(module, attr, None)
-        if got != value:
+        if not _same(got, value):
             raise ConversionError(
                 f"from_torch: {where}: only {attr}={value!r} is supported (this library's "
-                f"{type(module).__name__}), got {attr}={got!r}"
+                f"{type(module).__name__}), got {attr}={excerpt(got)}"
             )
 
 
@@ -266,9 +270,9 @@ def _refuse_options(module: Any, where: str, wanted: Mapping[str, Any], why: str
     """ConversionError naming the first option of ``module`` that is not the one this library computes."""
     for attr, value in wanted.items():
         got = getattr(module, attr, value)
-        if got != value and not (isinstance(value, tuple) and got == value[0] and len(set(value)) == 1):
+        if not _same(got, value) and not (isinstance(value, tuple) and len(set(value)) == 1 and _same(got, value[0])):
             raise ConversionError(
-                f"from_torch: {where}: {attr}={got!r} is not supported; only {attr}={value!r} ({why})"
+                f"from_torch: {where}: {attr}={excerpt(got)} is not supported; only {attr}={value!r} ({why})"
             )
 
 
@@ -318,7 +322,11 @@ def _flatten_step(torch: Any, module: Any, where: str) -> tuple[str, Any]:
 
 def _unflatten_step(torch: Any, module: Any, where: str) -> tuple[str, Any]:
     size = tuple(module.unflattened_size)
-    if module.dim not in (1, -1) or len(size) != 3 or not all(isinstance(n, int) and n >= 1 for n in size):
+    if (
+        not (_same(module.dim, 1) or _same(module.dim, -1))
+        or len(size) != 3
+        or not all(isinstance(n, int) and n >= 1 for n in size)
+    ):
         raise ConversionError(
             f"from_torch: {where}: only Unflatten(1, (channels, height, width)) as the first module is supported"
         )
@@ -348,8 +356,10 @@ def _from_torch_table(torch: Any) -> dict[type, Callable[[Any, Any, str], tuple[
 
 
 def _softmax_step(torch: Any, module: Any, where: str) -> tuple[str, Any]:
-    if module.dim not in (-1, 1):
-        raise ConversionError(f"from_torch: {where}: only Softmax over the features (dim=-1 or 1), dim={module.dim}")
+    if not (_same(module.dim, -1) or _same(module.dim, 1)):
+        raise ConversionError(
+            f"from_torch: {where}: only Softmax over the features (dim=-1 or 1), dim={excerpt(module.dim)}"
+        )
     return ("activation", "softmax")
 
 
@@ -378,7 +388,7 @@ def _module_steps(torch: Any, module: Any) -> list[tuple[str, Any]]:
     table = _from_torch_table(torch)
     steps = []
     for name, leaf in leaves:
-        where = f"module '{name}' ({_short(leaf)})" if name else f"module {_short(leaf)}"
+        where = f"module {excerpt(name)} ({excerpt(leaf, 60)})" if name else f"module {excerpt(leaf, 60)}"
         step = table.get(type(leaf))
         if step is None:
             supported = sorted({cls.__name__ for cls in table})
@@ -434,7 +444,9 @@ def _sequential_from_steps(steps: list[tuple[str, Any, str]], input_shape: Any) 
     if steps and steps[0][0] == "unflatten":
         shape = steps[0][1]
         if input_shape is not None and tuple(input_shape) != shape:
-            raise ConversionError(f"from_torch: input_shape={tuple(input_shape)} but {steps[0][2]} gives {shape}")
+            raise ConversionError(
+                f"from_torch: input_shape={excerpt(tuple(input_shape))} but {steps[0][2]} gives {shape}"
+            )
         steps = steps[1:]
     elif input_shape is not None:
         try:
@@ -515,28 +527,32 @@ def _state_dict_steps(
         suffix = "bias" if k % 2 else "weight"
         if not isinstance(key, str) or not key.endswith(suffix):
             raise ConversionError(
-                f"from_torch: state_dict entry {_short(key)} cannot be imported; expected '<layer>.{suffix}' "
+                f"from_torch: state_dict entry {excerpt(key)} cannot be imported; expected '<layer>.{suffix}' "
                 f"(an MLP's entries alternate weight, bias, layer by layer)"
             )
         if k % 2 and key[: -len("bias")] != items[k - 1][0][: -len("weight")]:
-            raise ConversionError(f"from_torch: state_dict entry {key!r} is not the bias of {items[k - 1][0]!r}")
+            raise ConversionError(
+                f"from_torch: state_dict entry {excerpt(key)} is not the bias of {excerpt(items[k - 1][0])}"
+            )
     if len(items) % 2:
-        raise ConversionError(f"from_torch: state_dict entry {items[-1][0]!r} has no bias after it")
+        raise ConversionError(f"from_torch: state_dict entry {excerpt(items[-1][0])} has no bias after it")
     pairs = []
     for k in range(0, len(items), 2):
         (wkey, wval), (bkey, bval) = items[k], items[k + 1]
-        W, b = _array(torch, wval, f"state_dict[{wkey!r}]"), _array(torch, bval, f"state_dict[{bkey!r}]")
+        W, b = _array(torch, wval, f"state_dict[{excerpt(wkey)}]"), _array(torch, bval, f"state_dict[{excerpt(bkey)}]")
         if W.ndim != 2 or b.shape != (W.shape[0],):
             raise ConversionError(
-                f"from_torch: state_dict[{wkey!r}] has shape {W.shape} and its bias {b.shape}; a Linear layer's are "
-                f"(nout, nin) and (nout,) (for a convolutional model pass the torch.nn.Sequential itself)"
+                f"from_torch: state_dict[{excerpt(wkey)}] has shape {W.shape} and its bias {b.shape}; a Linear layer's "
+                f"are (nout, nin) and (nout,) (for a convolutional model pass the torch.nn.Sequential itself)"
             )
         pairs.append((W, b, wkey))
     if sizes is not None:
         sizes = [int(n) for n in sizes]
         implied = [pairs[0][0].shape[1], *(W.shape[0] for W, _, _ in pairs)]
         if sizes != implied:
-            raise ConversionError(f"from_torch: sizes={sizes} but the state_dict's layers are {implied}")
+            raise ConversionError(
+                f"from_torch: sizes={excerpt(sizes)} but the state_dict's layers are {excerpt(implied)}"
+            )
     n = len(pairs)
     if isinstance(activation, (list, tuple)):
         if len(activation) != n - 1:
@@ -546,8 +562,9 @@ def _state_dict_steps(
         names = [activation] * (n - 1) + [output_activation]
     steps: list[tuple[str, Any, str]] = []
     for (W, b, key), name in zip(pairs, names, strict=True):
-        steps.append(("linear", (W, b), f"state_dict[{key!r}]"))
-        steps.append(("activation", name, f"state_dict[{key!r}]"))
+        where = f"state_dict[{excerpt(key)}]"
+        steps.append(("linear", (W, b), where))
+        steps.append(("activation", name, where))
     return steps
 
 
@@ -609,7 +626,7 @@ def from_torch(
             )
         return _mlp_from_steps(_state_dict_steps(torch, source, sizes, activation, output_activation))
     raise OperandTypeError(
-        f"from_torch: expected a torch.nn.Sequential or a state_dict, got {type(source).__name__} {_short(source, 40)}"
+        f"from_torch: expected a torch.nn.Sequential or a state_dict, got {type(source).__name__} {excerpt(source, 40)}"
     )
 
 
@@ -639,8 +656,8 @@ def export_onnx(model: Any, path: str | os.PathLike[str], dtype: str = "float32"
         ({'input': 2}, {'output': 1})
     """
     torch = _torch("export_onnx")
-    if dtype not in ONNX_DTYPES:
-        raise ConversionError(f"export_onnx: dtype must be one of {', '.join(ONNX_DTYPES)}, got {_short(dtype, 20)}")
+    if not isinstance(dtype, str) or dtype not in ONNX_DTYPES:
+        raise ConversionError(f"export_onnx: dtype must be one of {', '.join(ONNX_DTYPES)}, got {excerpt(dtype, 20)}")
     net = to_torch(model)
     if not isinstance(model, (MLP, Layer, Sequential)):
         raise ConversionError(f"export_onnx: give an MLP, a Layer or a Sequential, got a {type(model).__name__}")

@@ -18,8 +18,13 @@ from hypothesis import strategies as st
 import nn
 from autograd_core import AutogradError, Value, define_op
 from autograd_core.errors import EXCERPT_CHARS, PATH_CHARS, excerpt, excerpt_path
+from autograd_core.testing import check_backprop, check_op, expressions
+from autograd_core.testing.network import check_activation, loss_name
+from viz.bench import run_bench, settings_for
 from viz.cli import main
+from viz.conv_view import filter_grid
 from viz.expr import parse_expr as parse
+from viz.graph import draw_dot
 
 LONGEST = 600  # a message: a sentence, a few excerpts and a file name
 
@@ -48,11 +53,28 @@ def entry_points():
         doc["config"]["activations"] = [value]
         return nn.MLP.from_json(json.dumps(doc, default=str))
 
+    def model_file_key(value):
+        doc = nn.MLP(2, [1], seed=0).to_dict()
+        doc["config"][str(value)[:100_000]] = 1
+        return nn.MLP.from_json(json.dumps(doc))
+
     def state_key(value):
         nn.Neuron(1).load_state_dict({"w.0": 1.0, "b": 0.0, str(value)[:100_000]: 1.0})
 
     def label(value):
         Value(-1.0, label=str(value)[:100_000]).log()
+
+    def forward_error(value):  # a user's forward raising with a huge message
+        def forward(x):
+            raise ValueError(str(value)[:100_000])
+
+        define_op("loud", forward, lambda g, out, x: g)(Value(1.0))
+
+    def graph_input(value):
+        draw_dot(Value(1.0, label="x") * 2, inputs=[str(value)[:100_000] + str(i) for i in range(9)])
+
+    def conv_layer(value):
+        filter_grid(nn.Sequential(nn.Conv2d(1, 1, 2), input_shape=(1, 3, 3), seed=0), layer=value)
 
     return {
         "Value(data)": lambda v: Value(v if not isinstance(v, str) else [v]),
@@ -62,13 +84,78 @@ def entry_points():
         "optimizer name": lambda v: nn.get_optimizer(v, [Value(1.0)]),
         "loss name": lambda v: nn.losses.get(v),
         "model file field": model_file,
+        "model file key": model_file_key,
         "state dict key": state_key,
         "define_op name": lambda v: define_op(str(v)[:100_000] + "-", lambda x: x, lambda g, out, x: g),
         "expression": lambda v: parse(f"({str(v)[:5_000]})(x)"),
         "estimator": lambda v: nn.MLPClassifier(activation=v).fit([[0.0], [1.0]], [0, 1]),
+        "define_op forward error": forward_error,
+        "graph inputs": graph_input,
+        "conv view layer": conv_layer,
+        "bench rounds": lambda v: settings_for(True, negative(v)),
+        "bench sections": lambda v: run_bench(sections=[str(v)[:100_000]]),
+        "testing loss name": lambda v: loss_name(v),
+        "testing activation": lambda v: check_activation(v, last=True),
+        "check_backprop option": lambda v: check_backprop(lambda *a: None, max_layers=negative(v)),
+        "check_backprop fn": lambda v: check_backprop(v),
+        "check_op domain": lambda v: check_op(lambda x: x, domain=v, arity=1),
+        "expressions op": lambda v: expressions(ops=[v]),  # a strategy: the test draws from it
     }
 
 
+def negative(value):
+    """A huge int is a valid count: its negative is not."""
+    return -value if type(value) is int else value
+
+
+def torch_entry_points():
+    torch = pytest.importorskip("torch")
+    T = torch.nn
+
+    def state_dict_key(value):
+        key = str(value)[:100_000]
+        nn.from_torch({key + ".weight": torch.zeros(1, 1), "x.bias": torch.zeros(1)}, sizes=[1, 1])
+
+    def module_name(value):
+        net = T.Sequential()
+        net.add_module(str(value)[:100_000].replace(".", "_") or "_", T.Dropout())
+        nn.from_torch(net)
+
+    def module_option(value):
+        soft = T.Softmax(dim=1)
+        soft.dim = value
+        nn.from_torch(T.Sequential(T.Linear(1, 2), soft))
+
+    def leaky_slope(value):
+        leaky = T.LeakyReLU()
+        leaky.negative_slope = value
+        nn.from_torch(T.Sequential(T.Linear(1, 2), leaky))
+
+    def conv_padding(value):
+        conv = T.Conv2d(1, 1, 3)
+        conv.padding_mode = value
+        nn.from_torch(T.Sequential(conv), input_shape=(1, 4, 4))
+
+    def input_shape(value):
+        nn.from_torch(T.Sequential(T.Unflatten(1, (1, 2, 2)), T.Flatten()), input_shape=[1, 2, 2, *([2] * 50_000)])
+
+    def sizes(value):
+        nn.from_torch(T.Linear(1, 1).state_dict(), sizes=[1] * 100_000)
+
+    return {
+        "torch state_dict key": state_dict_key,
+        "torch module name": module_name,
+        "torch Softmax dim": module_option,
+        "torch LeakyReLU slope": leaky_slope,
+        "torch Conv2d padding_mode": conv_padding,
+        "torch input_shape": input_shape,
+        "torch sizes": sizes,
+        "torch source": lambda v: nn.from_torch(v),
+        "onnx dtype": lambda v: nn.export_onnx(nn.MLP(1, [1], seed=0), "/nonexistent/m.onnx", dtype=v),
+    }
+
+
+@pytest.mark.filterwarnings("ignore:Generating overly large repr")  # hypothesis, on a strategy of a huge op
 @pytest.mark.parametrize("kind", sorted(KINDS))
 @pytest.mark.parametrize("name", sorted(entry_points()))
 @settings(max_examples=3, deadline=None)
@@ -76,10 +163,40 @@ def entry_points():
 def test_errors_echo_huge_values_as_short_excerpts(name: str, kind: str, data: st.DataObject) -> None:
     value = data.draw(huge(kind))
     with pytest.raises((AutogradError, ValueError, TypeError)) as info:
-        entry_points()[name](value)
+        result = entry_points()[name](value)
+        if isinstance(result, st.SearchStrategy):
+            data.draw(result)
     message = str(info.value)
     assert len(message) <= LONGEST, f"{name}: {len(message)} characters: {message[:200]}..."
     message.encode("utf-8")  # printable: no lone surrogate reaches a terminal
+
+
+@pytest.mark.parametrize("kind", sorted(KINDS))
+@pytest.mark.parametrize("name", sorted(torch_entry_points()))
+@settings(max_examples=2, deadline=None)
+@given(data=st.data())
+def test_the_torch_bridge_echoes_huge_values_as_short_excerpts(name: str, kind: str, data: st.DataObject) -> None:
+    value = data.draw(huge(kind))
+    with pytest.raises((AutogradError, ValueError, TypeError)) as info:
+        torch_entry_points()[name](value)
+    message = str(info.value)
+    assert len(message) <= LONGEST, f"{name}: {len(message)} characters: {message[:200]}..."
+    message.encode("utf-8")
+
+
+def test_check_backprop_echoes_a_huge_error_of_the_users_code_as_an_excerpt() -> None:
+    """The report holds a reproduction (code of the smallest case); the user's text in it is short."""
+
+    def loud(Ws, bs, activations, X, Y, loss):
+        raise ValueError("x" * 1_000_000)
+
+    loud.__qualname__ = loud.__name__ = "f" * 1_000_000
+    with pytest.raises(AssertionError) as info:
+        check_backprop(loud, activations=["linear"], losses=["sse"], max_layers=1, max_examples=5)
+    message = str(info.value)
+    assert len(message.splitlines()[0]) <= LONGEST, message[:300]
+    assert "x" * 200 not in message and "f" * 200 not in message, message[:300]
+    assert len(message) <= 4 * LONGEST, (len(message), message[:300])
 
 
 @settings(max_examples=20, deadline=None)

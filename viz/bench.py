@@ -57,6 +57,7 @@ from typing import Any
 import numpy as np
 
 from autograd_core import AutogradError, Value, mean_values, no_grad
+from autograd_core.errors import excerpt
 
 from .bench_cnn import bench_cnn
 
@@ -276,7 +277,7 @@ def settings_for(quick: bool = False, rounds: int | None = None) -> Settings:
         s = Settings()
     if rounds is not None:
         if isinstance(rounds, bool) or not isinstance(rounds, int) or rounds < 1:
-            raise ValueError(f"rounds must be a positive integer, got {rounds!r}")
+            raise ValueError(f"rounds must be a positive integer, got {excerpt(rounds)}")
         s = Settings(**{**asdict(s), "rounds": rounds})
     return s
 
@@ -1230,7 +1231,7 @@ def run_bench(
     s = settings if settings is not None else settings_for(quick, rounds)
     unknown = sorted(set(sections) - set(SECTIONS))
     if unknown:
-        raise ValueError(f"unknown section(s) {unknown}; valid: {', '.join(SECTIONS)}")
+        raise ValueError(f"unknown section(s) {excerpt(unknown)}; valid: {', '.join(SECTIONS)}")
     say = progress or (lambda msg: None)
     result = BenchResult(meta=_meta(s, seed))
     t0 = time.perf_counter()

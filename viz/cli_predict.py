@@ -26,6 +26,7 @@ from typing import Any
 
 import numpy as np
 
+from autograd_core.errors import excerpt, excerpt_path
 from nn.errors import ModelFileError
 from nn.module import read_model_file
 
@@ -107,10 +108,10 @@ def check_metadata(meta: Any, nin: int, nout: int, path: str | Path) -> dict[str
         return None
 
     def fail(field: str, what: str) -> None:
-        raise ModelFileError(f"{path}: metadata.{field}: {what}")
+        raise ModelFileError(f"{excerpt_path(path)}: metadata.{field}: {what}")
 
     if not isinstance(meta, Mapping):
-        raise ModelFileError(f"{path}: metadata must be a JSON object, got {type(meta).__name__}")
+        raise ModelFileError(f"{excerpt_path(path)}: metadata must be a JSON object, got {type(meta).__name__}")
     for key in _META_KEYS:
         if key not in meta:
             fail(key, "missing")
@@ -119,18 +120,21 @@ def check_metadata(meta: Any, nin: int, nout: int, path: str | Path) -> dict[str
         fail(str(extra[0])[:40], f"unknown entry; expected {', '.join(_META_KEYS)}")
     task, loss, classes, scaling = (meta[k] for k in _META_KEYS)
     if task not in ("classification", "regression"):
-        fail("task", f"expected 'classification' or 'regression', got {task!r:.40}")
+        fail("task", f"expected 'classification' or 'regression', got {excerpt(task, 40)}")
     if not isinstance(loss, str) or not loss or len(loss) > 60:
-        fail("loss", f"expected a loss name, got {loss!r:.40}")
+        fail("loss", f"expected a loss name, got {excerpt(loss, 40)}")
     if task == "regression":
         if classes is not None:
             fail("classes", "a regression has no classes (expected null)")
     else:
         if loss not in (*_BINARY_LOSSES, *_MULTI_LOSSES):
-            fail("loss", f"{loss!r:.40} is not a classification loss")
+            fail("loss", f"{excerpt(loss, 40)} is not a classification loss")
         ok = isinstance(classes, list) and 2 <= len(classes) <= MAX_CLASSES
         if not ok or not all(type(c) in (str, int) for c in classes) or len(set(map(str, classes))) != len(classes):
-            fail("classes", f"expected 2 to {MAX_CLASSES} distinct class names (text or integers), got {classes!r:.60}")
+            fail(
+                "classes",
+                f"expected 2 to {MAX_CLASSES} distinct class names (text or integers), got {excerpt(classes, 60)}",
+            )
         want = 1 if loss in _BINARY_LOSSES else len(classes)
         if loss in _BINARY_LOSSES and len(classes) != 2:
             fail("classes", f"{len(classes)} classes but {loss} is a two-class loss")

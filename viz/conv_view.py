@@ -31,6 +31,7 @@ from typing import Any
 import numpy as np
 
 from autograd_core import Value, topological_order
+from autograd_core.errors import excerpt
 from autograd_core.graph import local_shares
 
 from .graph import VizError, subgraph_of
@@ -204,6 +205,18 @@ def _conv_layers(model: Any) -> list[int]:
     return [i for i, layer in enumerate(layers) if isinstance(layer, Conv2d)]
 
 
+def _conv_layer(model: Any, layer: Any, who: str) -> int:
+    """The index of the Conv2d layer to show: ``layer``, or the first Conv2d when it is None."""
+    convs = _conv_layers(model)
+    if not convs:
+        raise VizError(f"{who}: the model has no Conv2d layer")
+    if layer is None:
+        return convs[0]
+    if isinstance(layer, bool) or not isinstance(layer, (int, np.integer)) or layer not in convs:
+        raise VizError(f"{who}: layer {excerpt(layer)} is not a Conv2d; the Conv2d layers are {excerpt(convs)}")
+    return int(layer)
+
+
 def filter_neuron(
     model: Any,
     image: Any,
@@ -231,15 +244,10 @@ def filter_neuron(
     """
     from nn import losses
 
-    convs = _conv_layers(model)
-    if not convs:
-        raise VizError("filter_neuron(): the model has no Conv2d layer")
-    layer = convs[0] if layer is None else layer
-    if layer not in convs:
-        raise VizError(f"filter_neuron(): layer {layer!r} is not a Conv2d; the Conv2d layers are {convs}")
+    layer = _conv_layer(model, layer, "filter_neuron()")
     conv = model.layers[layer]
     if not isinstance(filter, int) or not 0 <= filter < conv.out_channels:
-        raise VizError(f"filter_neuron(): filter must be 0..{conv.out_channels - 1}, got {filter!r}")
+        raise VizError(f"filter_neuron(): filter must be 0..{conv.out_channels - 1}, got {excerpt(filter)}")
     shape = tuple(model.input_shape)
     C, H, W = shape
     pixels = np.asarray(image, dtype=np.float64).reshape(-1)
@@ -262,7 +270,7 @@ def filter_neuron(
         pixel = max(grads, key=lambda p: grads[p])
     y0, x0 = int(pixel[0]), int(pixel[1])
     if not (0 <= y0 < oh and 0 <= x0 < ow):
-        raise VizError(f"filter_neuron(): pixel must lie in the {oh}x{ow} output map, got {tuple(pixel)!r}")
+        raise VizError(f"filter_neuron(): pixel must lie in the {oh}x{ow} output map, got {excerpt(pixel)}")
     node = maps[f"{prefix}{y0},{x0}]"]
     index = {id(v): i for i, v in enumerate(xs)}
     seen = np.zeros(C * H * W, dtype=bool)
@@ -289,7 +297,7 @@ def filter_neuron(
     weight_shares = np.array([float(shares.get(id(w), 0.0)) for w in flat]).reshape(weights.shape)
     weight_grads = np.array([float(w.grad) for w in flat]).reshape(weights.shape)
     input_shares = None
-    if layer == convs[0] and model.layers.index(conv) == 0:
+    if layer == 0:  # the first layer's inputs are the image pixels
         input_shares = np.array([float(shares.get(id(x), 0.0)) for x in xs]).reshape(shape)
     return FilterNeuron(
         node=node,
@@ -325,12 +333,7 @@ def filter_grid(model: Any, layer: int | None = None, path: str | Path | None = 
         >>> len([ax for ax in fig.axes if ax.images])
         6
     """
-    convs = _conv_layers(model)
-    if not convs:
-        raise VizError("filter_grid(): the model has no Conv2d layer")
-    layer = convs[0] if layer is None else layer
-    if layer not in convs:
-        raise VizError(f"filter_grid(): layer {layer!r} is not a Conv2d; the Conv2d layers are {convs}")
+    layer = _conv_layer(model, layer, "filter_grid()")
     W, b = model.layers[layer].weights()
     F, Cin = W.shape[:2]
     vmax = float(np.abs(W).max()) or 1.0

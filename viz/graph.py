@@ -679,7 +679,9 @@ def _marked(root: Value | Subgraph, inputs: Iterable[Value | str] | None) -> fro
     labels = {w for w in wanted if isinstance(w, str)}
     unknown = sorted(labels - {v.label for v in leaves})
     if unknown:
-        raise VizError(f"inputs: no leaf labelled {', '.join(map(repr, unknown[:5]))} in the graph")
+        more = f" and {len(unknown) - 3:,} more" if len(unknown) > 3 else ""
+        shown = ", ".join(excerpt(label, 60) for label in unknown[:3])
+        raise VizError(f"inputs: no leaf labelled {shown}{more} in the graph")
     given = {id(w) for w in wanted if isinstance(w, Value)}
     return frozenset(v for v in leaves if v.label in labels or id(v) in given)
 

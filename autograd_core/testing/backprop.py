@@ -27,7 +27,7 @@ from hypothesis import HealthCheck, Phase, assume, given, settings
 from hypothesis import seed as seeded
 from hypothesis import strategies as st
 
-from ..errors import AutogradError, GradcheckError
+from ..errors import AutogradError, GradcheckError, excerpt, excerpt_path, excerpt_text
 from .network import (
     OUTPUT_FOR_LOSS,
     Network,
@@ -82,7 +82,7 @@ def _fn_name(fn: Backprop) -> str:
     name = getattr(fn, "__qualname__", None) or ""
     if not name or "<" in name:  # 'make.<locals>.f' is not Python: its own name reads better
         name = getattr(fn, "__name__", None) or type(fn).__name__
-    return name
+    return excerpt_text(name)
 
 
 def _indent(text: str) -> str:
@@ -125,7 +125,7 @@ def _as_pair(case: Case, fn: Backprop, result: Any) -> tuple[list[Any], list[Any
         dWs, dbs = result
         ok = all(isinstance(d, (tuple, list)) and len(d) == L for d in (dWs, dbs))
     if not ok:
-        got = f"{type(result).__name__} {result!r:.80}"
+        got = f"{type(result).__name__} {excerpt(result)}"
         raise _report(case, fn, f"{_fn_name(fn)} must return (dWs, dbs), two lists of {L} arrays; got {got}", "")
     return list(dWs), list(dbs)
 
@@ -188,8 +188,9 @@ def _call(case: Case, fn: Backprop) -> Any:
         return fn(*args)
     except Exception as err:  # the user's code failed: say where, on which network
         frames = traceback.extract_tb(err.__traceback__)
-        at = f"  at {frames[-1].filename}:{frames[-1].lineno}: {frames[-1].line}\n" if len(frames) > 1 else ""
-        raise _report(case, fn, f"{_fn_name(fn)} raised {type(err).__name__}: {err}", at.rstrip("\n")) from err
+        last = frames[-1]
+        at = f"  at {excerpt_path(last.filename)}:{last.lineno}: {excerpt_text(last.line)}" if len(frames) > 1 else ""
+        raise _report(case, fn, f"{_fn_name(fn)} raised {type(err).__name__}: {excerpt_text(err)}", at) from err
 
 
 def _usable(case: Case, kink: float) -> bool:
@@ -268,7 +269,9 @@ def check_backprop(
         check_backprop: dW1 is wrong at layer 1 (the output layer), row 0, column 0
     """
     if not callable(fn):
-        raise SetupError(f"check_backprop: fn must be a function (Ws, bs, activations, X, Y, loss), got {fn!r:.60}")
+        raise SetupError(
+            f"check_backprop: fn must be a function (Ws, bs, activations, X, Y, loss), got {excerpt(fn, 60)}"
+        )
     names = [loss_name(name) for name in losses]
     if not names:
         raise SetupError("check_backprop: losses must name at least one loss")
@@ -281,7 +284,7 @@ def check_backprop(
         raise SetupError("check_backprop: softmax only ends a network; use losses=['categorical_cross_entropy']")
     for what, n in (("max_layers", max_layers), ("max_width", max_width), ("max_batch", max_batch)):
         if not isinstance(n, int) or n < 1:
-            raise SetupError(f"check_backprop: {what} must be a positive integer, got {n!r}")
+            raise SetupError(f"check_backprop: {what} must be a positive integer, got {excerpt(n)}")
 
     @st.composite
     def cases(draw: st.DrawFn) -> Case:

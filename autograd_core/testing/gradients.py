@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ..define import UserOp, _inputs_text
-from ..errors import DomainError, GradcheckError
+from ..errors import DomainError, GradcheckError, excerpt, excerpt_text
 from ..functional import grad, hessian, numerical_grad
 from ..value import Value, as_data
 from .network import SetupError
@@ -85,7 +85,9 @@ def _domains(domain: Any, n: int) -> list[tuple[st.SearchStrategy[float], tuple[
         try:
             lo, hi = (float(v) for v in d)
         except (TypeError, ValueError):
-            raise SetupError(f"check_op: a domain is (low, high) or a hypothesis strategy, got {d!r:.40}") from None
+            raise SetupError(
+                f"check_op: a domain is (low, high) or a hypothesis strategy, got {excerpt(d, 40)}"
+            ) from None
         if not lo < hi:
             raise SetupError(f"check_op: a domain needs low < high, got ({lo}, {hi})")
         inset = (hi - lo) * 1e-3  # room for the finite-difference steps on both sides
@@ -148,7 +150,7 @@ def check_op(
         check_op: swish's derivative rule for input x (d swish/dx, first order) is wrong at x = 1.0
     """
     n = op.arity if isinstance(op, UserOp) else (arity or 1)
-    name = op.name if isinstance(op, UserOp) else getattr(op, "__name__", "op")
+    name = excerpt_text(op.name if isinstance(op, UserOp) else getattr(op, "__name__", "op"))
     names = _inputs_text(n).split(", ")
     doms = _domains(domain, n)
     point = st.tuples(*(s for s, _ in doms))

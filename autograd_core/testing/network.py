@@ -36,7 +36,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from .. import compose
-from ..errors import AutogradError, OperandTypeError, ShapeError
+from ..errors import AutogradError, OperandTypeError, ShapeError, excerpt
 from ..value import Value
 
 ACTIVATIONS = ("linear", "sigmoid", "tanh", "relu", "leaky_relu", "softplus", "softmax")
@@ -107,16 +107,17 @@ def loss_name(loss: str) -> str:
         >>> loss_name("bce")
         'binary_cross_entropy'
     """
-    key = LOSS_ALIASES.get(str(loss).lower(), str(loss).lower())
+    text = loss.lower() if isinstance(loss, str) else ""
+    key = LOSS_ALIASES.get(text, text)
     if key not in LOSSES:
-        raise SetupError(f"unknown loss {loss!r}; valid: {', '.join(LOSSES)} (aliases: bce, cce, cross_entropy)")
+        raise SetupError(f"unknown loss {excerpt(loss)}; valid: {', '.join(LOSSES)} (aliases: bce, cce, cross_entropy)")
     return key
 
 
 def check_activation(name: str, last: bool) -> str:
     """``name`` if the engine oracle knows it (softmax only on the output layer), else ValueError."""
-    if name not in ACTIVATIONS:
-        raise SetupError(f"unknown activation {name!r}; valid: {', '.join(ACTIVATIONS)}")
+    if not isinstance(name, str) or name not in ACTIVATIONS:
+        raise SetupError(f"unknown activation {excerpt(name)}; valid: {', '.join(ACTIVATIONS)}")
     if name == "softmax" and not last:
         raise SetupError("softmax is only supported on the output layer")
     return name

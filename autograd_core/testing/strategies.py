@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 
 from .. import ops
 from ..define import UserOp
-from ..errors import AutogradError
+from ..errors import AutogradError, excerpt
 from ..value import Value, apply
 from .network import ACTIVATIONS, OUTPUT_FOR_LOSS, Network, SetupError, loss_name
 
@@ -176,8 +176,8 @@ def _resolve_ops(chosen: Sequence[Any] | None) -> list[Any]:
     if not items:
         raise SetupError("expressions(ops=...) needs at least one op")
     for op in items:
-        if not isinstance(op, UserOp) and op not in OPS:
-            raise SetupError(f"expressions(): unknown op {op!r}; valid: {', '.join(OPS)} or a define_op op")
+        if not isinstance(op, UserOp) and not (isinstance(op, str) and op in OPS):
+            raise SetupError(f"expressions(): unknown op {excerpt(op)}; valid: {', '.join(OPS)} or a define_op op")
     return items
 
 
