@@ -39,9 +39,11 @@ def topological_order(root: Value) -> list[Value]:
     return _walk(root)
 
 
-def _walk(root: Value, leaves: list[Value] | None = None) -> list[Value]:
+def _walk(root: Value, leaves: list[Value] | None = None, fused: bool = True) -> list[Value]:
     """Depth-first, iterative. With a ``leaves`` list the leaves below ``root`` go there and
-    only interior nodes are returned (what backward needs); else everything comes in order."""
+    only interior nodes are returned (what backward needs); else everything comes in order.
+    ``fused=False`` walks a fused layer's members like any node (create_graph runs them one by
+    one, so their weights are leaves of the pass and get folded)."""
     order: list[Value] = []
     leaf_out = order if leaves is None else leaves
     seen = {root}
@@ -54,7 +56,7 @@ def _walk(root: Value, leaves: list[Value] | None = None) -> list[Value]:
                 if not a._args:  # a leaf: done at once, no trip through the stack
                     leaf_out.append(a)
                     continue
-                if leaves is not None and a._group is not None:  # a fused layer's weights: its own business
+                if leaves is not None and fused and a._group is not None:  # a fused layer's weights: its own business
                     stack.append((a, iter(a._group[0].inputs_of(a))))
                 else:
                     stack.append((a, iter(a._args)))
@@ -91,7 +93,7 @@ def backward(root: Value, grad: Any = None, create_graph: bool = False) -> None:
         grad = Value(grad)
 
     leaves: list[Value] = []
-    order = _walk(root, leaves)  # interior nodes (and root), parents first
+    order = _walk(root, leaves, not create_graph)  # interior nodes (and root), parents first
     stamp = object()
     for node in order:
         if node._args:  # intermediate nodes start afresh; leaves accumulate

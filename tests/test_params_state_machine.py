@@ -81,6 +81,15 @@ class ParameterMachine(RuleBasedStateMachine):
         assert all(isinstance(p.grad, Value) for p in self.params if p.grad != 0)
 
     @rule()
+    def backward_lanes_create_graph(self):  # fused layers leave Value gradients in the buffer's mirror too
+        out = self.model(self.rng.normal(size=(3, 2)))
+        (out * out).sum().backward(create_graph=True)
+        assert all(isinstance(p.grad, Value) for p in self.params if p.grad != 0)
+        assert self.model.parameters().grads().tolist() == [
+            p.grad.data if isinstance(p.grad, Value) else p.grad for p in self.params
+        ]
+
+    @rule()
     def zero_grad(self):
         self.model.zero_grad()
         assert [p.grad for p in self.params] == [0.0] * len(self.shadow)
