@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 from nn import MLP, Conv2d, Flatten, Layer, Sequential
+from nn.data import standardize
 from nn.errors import ModelFileError
 from nn.train import predict, predict_classes
 from viz.cli import main
@@ -140,6 +141,34 @@ def test_a_convolutional_sequential_predicts_too(tmp_path: Path, capsys: pytest.
     rows = list(csv.reader(capsys.readouterr().out.splitlines()))
     assert rows[0] == ["label", "p_3", "p_5", "p_7"]
     assert [r[0] for r in rows[1:]] == [str([3, 5, 7][c]) for c in predict_classes(model, X)]
+
+
+def test_train_cnn_then_predict_gives_class_labels(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    """`train --model cnn` saves the same metadata as the MLP path: predict names the classes and scales."""
+    pytest.importorskip("matplotlib")  # the CNN run draws its pictures
+    rng = np.random.default_rng(0)
+    codes = np.arange(30) % 3
+    X = rng.normal(size=(30, 9)) + 40 + 3.0 * codes[:, None]  # 3x3 images far from 0: standardising matters
+    header = [f"p{i}" for i in range(9)] + ["species"]
+    data = _write_csv(tmp_path / "images.csv", X, np.array(NAMES)[codes], header)
+    out = tmp_path / "run"
+    argv = ["train", "--model", "cnn", "--data", str(data), "--filters", "2", "--epochs", "2", "--test-size", "0"]
+    assert main([*argv, "--standardize", "--out", str(out), "--no-progress"]) == 0
+    meta = json.loads((out / "model.json").read_text())["metadata"]
+    assert meta["task"] == "classification" and meta["loss"] == "cross_entropy" and meta["classes"] == NAMES
+    _, mean, std = standardize(X)
+    np.testing.assert_allclose(meta["standardize"]["mean"], mean, rtol=1e-12)
+    np.testing.assert_allclose(meta["standardize"]["std"], std, rtol=1e-12)
+    capsys.readouterr()
+
+    new = _write_csv(tmp_path / "new.csv", X[::4])
+    assert main(["predict", str(out / "model.json"), "--data", str(new), "-o", str(tmp_path / "p.csv")]) == 0
+    assert "class labels and probabilities" in capsys.readouterr().out
+    rows = _read(tmp_path / "p.csv")
+    assert rows[0] == ["label", *(f"p_{name}" for name in NAMES)] and len(rows) == 9
+    model = Sequential.load(out / "model.json")
+    expected = np.array(NAMES)[predict_classes(model, (X[::4] - mean) / std)]
+    assert [r[0] for r in rows[1:]] == expected.tolist()
 
 
 # --- the parts ----------------------------------------------------------------------------------

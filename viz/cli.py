@@ -29,7 +29,7 @@ import numpy as np
 from autograd_core import AutogradError, __version__, grads_array
 from autograd_core.errors import excerpt, excerpt_path
 
-from . import bench, cli_check, cli_cnn, cli_export, cli_predict
+from . import bench, cli_check, cli_cnn, cli_export, cli_predict, cli_train
 from .dataset import MAX_CSV_BYTES, read_csv, read_table  # noqa: F401  (viz.cli.read_csv stays importable)
 
 PROG = "backprop"
@@ -477,7 +477,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     """
     import json
 
-    from nn import MLP, fit
+    from nn import MLP
     from nn import activations as acts
     from nn import losses as _losses
     from nn.data import standardize, train_test_split
@@ -528,20 +528,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     batch = args.batch_size or "full"
     print(f"loss {loss}, optimizer {args.optimizer} (lr {lr:g}), {args.epochs} epochs, batch size {batch}")
     start = time.perf_counter()
-    history = fit(
-        model,
-        Xtr,
-        ytr,
-        loss=loss,
-        optimizer=args.optimizer,
-        lr=lr,
-        epochs=args.epochs,
-        batch_size=args.batch_size,
-        seed=args.seed,
-        alpha=args.alpha,
-        validation_data=(Xte, yte) if len(Xte) else None,
-        progress=not args.no_progress,
-    )
+    history = cli_train.fit_run(model, (Xtr, ytr), (Xte, yte), args, loss=loss, lr=lr, epochs=args.epochs)
     seconds = time.perf_counter() - start
     # one training loss: the model's, on the training set after training (below); the per-epoch
     # means (with the L2 term) are in history.json and loss.png
@@ -553,8 +540,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     for name, r in results:
         shown = ", ".join(_metric_text(m, v) for m, v in r.items())
         print(f"{name}: {shown}")
-    classes = None if task.classes is None else task.classes.tolist()
-    model.save(out / "model.json", metadata=cli_predict.training_metadata(task.kind, loss, classes, mean, std))
+    cli_train.save_model(out / "model.json", model, task, loss, mean, std)
     (out / "history.json").write_text(json.dumps(history.to_dict(), indent=1) + "\n", encoding="utf-8")
     written = [out / "model.json", out / "history.json"]
     title = f"training loss ({loss})"

@@ -191,11 +191,10 @@ def cmd_train_cnn(args: argparse.Namespace) -> int:
         2
     """
     from nn import activations as acts
-    from nn import fit
     from nn import losses as _losses
     from nn.data import train_test_split
 
-    from . import cli
+    from . import cli, cli_train
     from .dataset import check_memory, decide_task
 
     filters = parse_filters(args.filters)
@@ -220,10 +219,11 @@ def cmd_train_cnn(args: argparse.Namespace) -> int:
     y, k = task.codes, task.k
     model = build_cnn(shape, filters, hidden, k, args.activation, args.seed)
     check_memory(estimate_memory(model, len(X), args.batch_size), args.max_memory)
+    mean = std = None
     if args.standardize:
         from nn.data import standardize
 
-        X, _, _ = standardize(X)
+        X, mean, std = standardize(X)
     stratify = int(np.min(np.bincount(y))) >= 2
     if test_size > 0:
         Xtr, Xte, ytr, yte = train_test_split(X, y, test_size=test_size, seed=args.seed, stratify=stratify)
@@ -239,21 +239,16 @@ def cmd_train_cnn(args: argparse.Namespace) -> int:
     print(f"loss {loss}, optimizer {args.optimizer} (lr {lr:g}, cosine schedule), {epochs} epochs, batch size {batch}")
     start, cpu = time.perf_counter(), time.process_time()
     with one_blas_thread():
-        history = fit(
+        history = cli_train.fit_run(
             model,
-            Xtr,
-            ytr,
+            (Xtr, ytr),
+            (Xte, yte),
+            args,
             loss=loss,
-            optimizer=args.optimizer,
             lr=lr,
             epochs=epochs,
-            batch_size=args.batch_size,
-            seed=args.seed,
-            alpha=args.alpha,
             schedule="cosine",
             schedule_options={"T_max": epochs},
-            validation_data=(Xte, yte) if len(Xte) else None,
-            progress=not args.no_progress,
         )
         seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
         results = [("train", cli._accuracy_line(model, Xtr, ytr, loss))]
@@ -262,7 +257,7 @@ def cmd_train_cnn(args: argparse.Namespace) -> int:
     print(f"trained in {seconds:.1f} s ({cpu:.1f} s of CPU): final training loss {history.loss[-1]:.4g}")
     for name, r in results:
         print(f"{name}: accuracy {r['accuracy']:.1%}, loss {r['loss']:.4g}")
-    model.save(out / "model.json")
+    cli_train.save_model(out / "model.json", model, task, loss, mean, std)  # what backprop predict reads
     record = history.to_dict()
     record["seconds_total"], record["cpu_seconds"] = seconds, cpu
     (out / "history.json").write_text(json.dumps(record, indent=1) + "\n", encoding="utf-8")

@@ -266,11 +266,14 @@ def filter_neuron(
     maps = {v.label: v for v in order if v.label.startswith(prefix)}
     _, oh, ow = model._shapes[layer]
     if pixel is None:
-        grads = {(y, x): abs(float(maps[f"{prefix}{y},{x}]"].grad)) for y in range(oh) for x in range(ow)}
-        pixel = max(grads, key=lambda p: grads[p])
+        # a node a pooling window leaves out (an odd map under a 2x2 pool) is not in the loss's graph
+        reached = [(y, x) for y in range(oh) for x in range(ow) if f"{prefix}{y},{x}]" in maps]
+        pixel = max(reached, key=lambda p: abs(float(maps[f"{prefix}{p[0]},{p[1]}]"].grad)))
     y0, x0 = int(pixel[0]), int(pixel[1])
     if not (0 <= y0 < oh and 0 <= x0 < ow):
         raise VizError(f"filter_neuron(): pixel must lie in the {oh}x{ow} output map, got {excerpt(pixel)}")
+    if f"{prefix}{y0},{x0}]" not in maps:
+        raise VizError(f"filter_neuron(): pixel ({y0}, {x0}) does not reach the loss (the pooling after it drops it)")
     node = maps[f"{prefix}{y0},{x0}]"]
     index = {id(v): i for i, v in enumerate(xs)}
     seen = np.zeros(C * H * W, dtype=bool)
