@@ -393,16 +393,24 @@ def map_nodes(op: ops.Op, xs: Sequence[Any]) -> list[Value]:
     Y = op.forward(X)
     if not grad_enabled:
         return [Value(y) for y in Y]
-    group = LaneMap(op, X, Y, xs)
+    return _members(LaneMap(op, X, Y, xs), op, Y, [(x,) for x in xs])
+
+
+def _members(group: Any, op: ops.Op, Y: ndarray, args: list[tuple[Any, ...]]) -> list[Value]:
+    """The nodes of ``group``, one per row of ``Y``: ``op`` of ``args[j]`` with the value ``Y[j]``.
+
+    They are built without ``Value.__init__`` (their data is already checked) and kept in
+    ``group.members`` too; the caller gets its own list.
+    """
     out = group.members
     new = Value.__new__
-    for j, x in enumerate(xs):
+    for j, parents in enumerate(args):
         node = new(Value)
         node._data = Y[j]
         node._grad = None
         node.label = ""
         node._fn = op
-        node._args = (x,)
+        node._args = parents
         node._group = (group, j)
         out.append(node)
     return out[:]
@@ -488,19 +496,7 @@ def pool_nodes(op: ops.Op, xs: Sequence[Any], windows: Sequence[Sequence[int]]) 
         Y /= V.shape[1]
     if not grad_enabled:
         return [Value(y) for y in Y]
-    group = LanePool(op, V, index, xs)
-    out = group.members
-    new = Value.__new__
-    for j, take in enumerate(takes):
-        node = new(Value)
-        node._data = Y[j]
-        node._grad = None
-        node.label = ""
-        node._fn = op
-        node._args = take(xs)
-        node._group = (group, j)
-        out.append(node)
-    return out[:]
+    return _members(LanePool(op, V, index, xs), op, Y, [take(xs) for take in takes])
 
 
 def _getter(positions: Any) -> Any:

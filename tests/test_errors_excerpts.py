@@ -55,23 +55,23 @@ def entry_points():
 
     def model_file_key(value):
         doc = nn.MLP(2, [1], seed=0).to_dict()
-        doc["config"][str(value)[:100_000]] = 1
+        doc["config"][str(value)[:1_000_000]] = 1
         return nn.MLP.from_json(json.dumps(doc))
 
     def state_key(value):
-        nn.Neuron(1).load_state_dict({"w.0": 1.0, "b": 0.0, str(value)[:100_000]: 1.0})
+        nn.Neuron(1).load_state_dict({"w.0": 1.0, "b": 0.0, str(value)[:1_000_000]: 1.0})
 
     def label(value):
-        Value(-1.0, label=str(value)[:100_000]).log()
+        Value(-1.0, label=str(value)[:1_000_000]).log()
 
     def forward_error(value):  # a user's forward raising with a huge message
         def forward(x):
-            raise ValueError(str(value)[:100_000])
+            raise ValueError(str(value)[:1_000_000])
 
         define_op("loud", forward, lambda g, out, x: g)(Value(1.0))
 
     def graph_input(value):
-        draw_dot(Value(1.0, label="x") * 2, inputs=[str(value)[:100_000] + str(i) for i in range(9)])
+        draw_dot(Value(1.0, label="x") * 2, inputs=[str(value)[:1_000_000] + str(i) for i in range(9)])
 
     def conv_layer(value):
         filter_grid(nn.Sequential(nn.Conv2d(1, 1, 2), input_shape=(1, 3, 3), seed=0), layer=value)
@@ -86,14 +86,17 @@ def entry_points():
         "model file field": model_file,
         "model file key": model_file_key,
         "state dict key": state_key,
-        "define_op name": lambda v: define_op(str(v)[:100_000] + "-", lambda x: x, lambda g, out, x: g),
+        "define_op name": lambda v: define_op(str(v)[:1_000_000] + "-", lambda x: x, lambda g, out, x: g),
         "expression": lambda v: parse(f"({str(v)[:5_000]})(x)"),
         "estimator": lambda v: nn.MLPClassifier(activation=v).fit([[0.0], [1.0]], [0, 1]),
         "define_op forward error": forward_error,
+        "define_op long name": lambda v: define_op(
+            "op" + "n" * min(len(str(v)), 1_000_000), lambda x: x, lambda g, out, x: g
+        )(1.0, 2.0),
         "graph inputs": graph_input,
         "conv view layer": conv_layer,
         "bench rounds": lambda v: settings_for(True, negative(v)),
-        "bench sections": lambda v: run_bench(sections=[str(v)[:100_000]]),
+        "bench sections": lambda v: run_bench(sections=[str(v)[:1_000_000]]),
         "testing loss name": lambda v: loss_name(v),
         "testing activation": lambda v: check_activation(v, last=True),
         "check_backprop option": lambda v: check_backprop(lambda *a: None, max_layers=negative(v)),
@@ -113,12 +116,12 @@ def torch_entry_points():
     T = torch.nn
 
     def state_dict_key(value):
-        key = str(value)[:100_000]
+        key = str(value)[:1_000_000]
         nn.from_torch({key + ".weight": torch.zeros(1, 1), "x.bias": torch.zeros(1)}, sizes=[1, 1])
 
     def module_name(value):
         net = T.Sequential()
-        net.add_module(str(value)[:100_000].replace(".", "_") or "_", T.Dropout())
+        net.add_module(str(value)[:1_000_000].replace(".", "_") or "_", T.Dropout())
         nn.from_torch(net)
 
     def module_option(value):
@@ -161,9 +164,13 @@ def torch_entry_points():
 @settings(max_examples=3, deadline=None)
 @given(data=st.data())
 def test_errors_echo_huge_values_as_short_excerpts(name: str, kind: str, data: st.DataObject) -> None:
-    value = data.draw(huge(kind))
+    assert_short_error(name, entry_points()[name], data.draw(huge(kind)), data)
+
+
+def assert_short_error(name: str, entry, value, data: st.DataObject) -> None:
+    """``entry(value)`` raises one of our errors (or draws from a strategy that does), with a short message."""
     with pytest.raises((AutogradError, ValueError, TypeError)) as info:
-        result = entry_points()[name](value)
+        result = entry(value)
         if isinstance(result, st.SearchStrategy):
             data.draw(result)
     message = str(info.value)
@@ -176,12 +183,25 @@ def test_errors_echo_huge_values_as_short_excerpts(name: str, kind: str, data: s
 @settings(max_examples=2, deadline=None)
 @given(data=st.data())
 def test_the_torch_bridge_echoes_huge_values_as_short_excerpts(name: str, kind: str, data: st.DataObject) -> None:
-    value = data.draw(huge(kind))
+    assert_short_error(name, torch_entry_points()[name], data.draw(huge(kind)), data)
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["Value label in a DomainError", "state dict key", "define_op name", "define_op long name", "model file key"],
+)
+def test_a_million_character_name_gives_a_short_message(name: str) -> None:
+    """The issue's scale: a 1e6-character label, state_dict key, op name, JSON key, error text."""
     with pytest.raises((AutogradError, ValueError, TypeError)) as info:
-        torch_entry_points()[name](value)
-    message = str(info.value)
-    assert len(message) <= LONGEST, f"{name}: {len(message)} characters: {message[:200]}..."
-    message.encode("utf-8")
+        entry_points()[name]("n" * 1_000_000)
+    assert len(str(info.value)) <= LONGEST, str(info.value)[:200]
+
+
+@pytest.mark.parametrize("name", ["torch state_dict key", "torch module name"])
+def test_a_million_character_torch_name_gives_a_short_message(name: str) -> None:
+    with pytest.raises(AutogradError) as info:
+        torch_entry_points()[name]("n" * 1_000_000)
+    assert len(str(info.value)) <= LONGEST and "(1,000,0" in str(info.value), str(info.value)[:200]
 
 
 def test_check_backprop_echoes_a_huge_error_of_the_users_code_as_an_excerpt() -> None:

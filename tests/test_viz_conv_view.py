@@ -121,15 +121,8 @@ def test_filter_grid_shows_every_filter_on_one_scale(tmp_path):
 
 def test_a_map_pixel_that_the_pooling_drops_is_skipped_or_refused() -> None:
     """A 3x3 map under a 2x2 pool: row 2 and column 2 never reach the loss (was a KeyError)."""
-    m = Sequential(
-        Conv2d(1, 1, 3, padding=1),
-        "relu",
-        MaxPool2d(2),
-        Flatten(),
-        Layer(1, 2, "linear"),
-        input_shape=(1, 3, 3),
-        seed=0,
-    )
+    m = Sequential(Conv2d(1, 1, 3, padding=1), "relu", MaxPool2d(2), Flatten(), Layer(1, 2, "linear"),
+                   input_shape=(1, 3, 3), seed=0)  # fmt: skip
     view = filter_neuron(m, np.arange(9.0), 1)
     assert view.pixel in {(0, 0), (0, 1), (1, 0), (1, 1)}  # the one 2x2 window a 3x3 map has
     with pytest.raises(VizError, match="does not reach the loss"):
