@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from .errors import AnomalyError, DomainError, OperandTypeError, ShapeError, excerpt
-from .ops import DOT, describe
+from .ops import ADD, DOT, MUL, RELU, describe
 from .params import Parameter, ParamList, fold
 from .value import _MODES, Value, _modes, _op_chain, as_data
 
@@ -127,11 +127,47 @@ def _run(order: list[Value], create_graph: bool) -> None:
                     continue
                 if g is None:
                     continue
-                # one input keeps its shape (no lane sums to do); two floats give a float
-                if node._fn.rules is not None and not create_graph and (len(args) == 1 or type(g) is float):
-                    _propagate_scalar(node._fn.rules, args, g, node._data)
-                elif node._fn is DOT and type(g) is float and not create_graph:
-                    _propagate_dot(args, g)
+                fn = node._fn
+                if type(g) is float and not create_graph:
+                    # A float gradient: every input is a float too. The commonest ops of a scalar
+                    # graph are spelled out here, with no call per node (their rules in ops.py
+                    # are the reference: tests/test_engine_sweep.py checks these lines against
+                    # them bit for bit); the rest go through the table.
+                    if fn is ADD:  # rules: +g, +g
+                        a, b = args
+                        if isinstance(a, Value):
+                            prev = a._grad
+                            a._grad = g if prev is None else prev + g
+                        if isinstance(b, Value):
+                            prev = b._grad
+                            b._grad = g if prev is None else prev + g
+                    elif fn is MUL:  # rules: g * b, g * a
+                        a, b = args
+                        a_is_node, b_is_node = isinstance(a, Value), isinstance(b, Value)
+                        x = a._data if a_is_node else a
+                        y = b._data if b_is_node else b
+                        if a_is_node:
+                            share = g * y
+                            prev = a._grad
+                            a._grad = share if prev is None else prev + share
+                        if b_is_node:
+                            share = g * x
+                            prev = b._grad
+                            b._grad = share if prev is None else prev + share
+                    elif fn is RELU:  # rule: g * step(x), step(x) = 1.0 if x > 0 else 0.0
+                        (a,) = args
+                        share = g * (1.0 if a._data > 0 else 0.0)
+                        prev = a._grad
+                        a._grad = share if prev is None else prev + share
+                    elif fn is DOT:
+                        _propagate_dot(args, g)
+                    elif fn.rules is not None:
+                        _propagate_scalar(fn.rules, args, g, node._data)
+                    else:
+                        _propagate(node, args, g, create_graph)
+                # one input keeps its shape (no lane sums to do)
+                elif fn.rules is not None and not create_graph and len(args) == 1:
+                    _propagate_scalar(fn.rules, args, g, node._data)
                 else:
                     _propagate(node, args, g, create_graph)
             except (ZeroDivisionError, OverflowError, FloatingPointError, DomainError) as err:
