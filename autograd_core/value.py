@@ -126,6 +126,68 @@ def apply(op: ops.Op, *args: Any) -> Value:
     return node
 
 
+def _binary(op: ops.Op, me: Value, other: Any) -> Value:
+    """``apply(op, me, other)`` from the operator methods: ``other`` is checked here as
+    ``_operand`` checks it, each operand's data is read once, and no argument list is built."""
+    x = me._data
+    if type(other) is float:
+        y = other
+    elif isinstance(other, Value):
+        y = other._data
+        if type(y) is ndarray and type(x) is ndarray and y.shape != x.shape:
+            _operand(other, op.name, me)  # raises the lanes error
+    else:
+        other = y = _operand(other, op.name, me)
+    try:
+        out = op.forward(x, y)
+    except DomainError as err:
+        raise DomainError(f"{err}{_where((me, other))}") from None
+    node = Value.__new__(Value)
+    node._data = out
+    node._grad = None
+    grad_enabled, anomaly = _modes()
+    if grad_enabled:
+        node._fn = op
+        node._args = (me, other)
+    else:
+        node._fn = None
+        node._args = ()
+    node.label = ""
+    node._group = None
+    if anomaly:
+        _check_anomaly(node, [x, y])
+    return node
+
+
+def record(op: ops.Op, args: tuple[Any, ...], datas: list[Any]) -> Value:
+    """``apply(op, *args)`` for a caller that already holds the arguments' data, in order.
+
+    A layer that reads its weights as one block of their buffer, and its inputs' data once
+    for all its neurons, makes each neuron's node with it: the same forward on the same
+    numbers, without reading every argument again.
+
+    Example:
+        >>> from autograd_core import ops
+        >>> w = Value(2.0); record(ops.DOT, (w, 3.0), [2.0, 3.0]).data
+        6.0
+    """
+    node = Value.__new__(Value)
+    node._data = op.forward(*datas)
+    node._grad = None
+    grad_enabled, anomaly = _modes()
+    if grad_enabled:
+        node._fn = op
+        node._args = args
+    else:
+        node._fn = None
+        node._args = ()
+    node.label = ""
+    node._group = None
+    if anomaly:
+        _check_anomaly(node, datas)
+    return node
+
+
 def _op_chain(node: Value, limit: int = 8) -> str:
     """'log <- sub <- mul (node x)': the ops that led to ``node``, following first parents."""
     names = []
@@ -363,25 +425,25 @@ class Value:
     # --- arithmetic ---------------------------------------------------------------------
 
     def __add__(self, other: Any) -> Value:
-        return apply(ops.ADD, self, _operand(other, "+", self))
+        return _binary(ops.ADD, self, other)
 
     def __radd__(self, other: Any) -> Value:
         return apply(ops.ADD, _operand(other, "+", self), self)
 
     def __sub__(self, other: Any) -> Value:
-        return apply(ops.SUB, self, _operand(other, "-", self))
+        return _binary(ops.SUB, self, other)
 
     def __rsub__(self, other: Any) -> Value:
         return apply(ops.SUB, _operand(other, "-", self), self)
 
     def __mul__(self, other: Any) -> Value:
-        return apply(ops.MUL, self, _operand(other, "*", self))
+        return _binary(ops.MUL, self, other)
 
     def __rmul__(self, other: Any) -> Value:
         return apply(ops.MUL, _operand(other, "*", self), self)
 
     def __truediv__(self, other: Any) -> Value:
-        return apply(ops.DIV, self, _operand(other, "/", self))
+        return _binary(ops.DIV, self, other)
 
     def __rtruediv__(self, other: Any) -> Value:
         return apply(ops.DIV, _operand(other, "/", self), self)

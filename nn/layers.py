@@ -36,6 +36,7 @@ from autograd_core import DomainError, OperandTypeError, ShapeError, Value, appl
 from autograd_core.errors import excerpt
 from autograd_core.fused import FUSABLE, act_rows, dot_rows
 from autograd_core.params import ParamBuffer, Parameter, pack
+from autograd_core.value import record
 
 from . import activations as acts
 from .errors import ConfigError
@@ -510,6 +511,8 @@ class Layer(Module):
             else:
                 for n, z, a in zip(neurons, zs, outs):
                     z.label, a.label = n._zlabel, n._alabel
+        elif not expanded and (block := self.param_block()) is not None:
+            outs = self._forward_one(xs, block[0])
         else:
             outs = [n._forward(xs, expanded) for n in neurons]
         if self._layerwise is not None:
@@ -517,6 +520,14 @@ class Layer(Module):
             for a, label in zip(outs, self._alabels, strict=True):
                 a.label = label
         return outs
+
+    def _forward_one(self, xs: list[Any], W: np.ndarray) -> list[Value]:
+        """One sample: each neuron's dot node from the weights' buffer block (read in one call)
+        and the inputs' data (read once for every neuron), the same numbers ``apply`` reads."""
+        xd = [x._data if isinstance(x, Value) else x for x in xs]
+        xd.append(1.0)
+        xs1 = (*xs, 1.0)
+        return [n._activate(record(_DOT, (*n.w, n.b, *xs1), row + xd)) for n, row in zip(self.neurons, W.tolist())]
 
     def __call__(self, x: Any, expanded: bool = False) -> Value | list[Value]:
         """The layer's outputs: one Value when nout == 1, else a list (as micrograd's).

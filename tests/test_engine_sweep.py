@@ -8,12 +8,13 @@ accumulating each node's shares in argument order, as the engine does.
 import math
 import struct
 
+import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from autograd_core import ParamBuffer, Parameter, Value, ops, topological_order
 from autograd_core.graph import local_shares
-from autograd_core.value import apply
+from autograd_core.value import _operand, apply
 
 _NUMBERS = st.one_of(
     st.sampled_from([0.0, -0.0, 1.0, -1.0, 0.5]),
@@ -82,3 +83,47 @@ def test_relu_of_a_negative_input_passes_a_signed_zero():
     y = x.relu() * 1.0
     y.backward(-1.0)
     assert _bits(x.grad) == _bits(-0.0)  # g * 0.0 with g < 0, as the table's rule computes it
+
+
+_OPERANDS = st.one_of(
+    _NUMBERS,
+    st.integers(-3, 3),
+    _NUMBERS.map(Value),
+    st.lists(_NUMBERS, min_size=2, max_size=2).map(np.array),
+    st.lists(_NUMBERS, min_size=2, max_size=2).map(lambda xs: Value(np.array(xs))),
+    st.lists(_NUMBERS, min_size=3, max_size=3).map(lambda xs: Value(np.array(xs))),
+)
+_METHODS = {
+    "+": ("__add__", ops.ADD),
+    "-": ("__sub__", ops.SUB),
+    "*": ("__mul__", ops.MUL),
+    "/": ("__truediv__", ops.DIV),
+}
+
+
+def _outcome(make):
+    try:
+        with np.errstate(all="ignore"):
+            node = make()
+    except Exception as err:  # the same error type and text from both spellings
+        return type(err), str(err)
+    args = [id(a) if isinstance(a, Value) else _bits_of(a) for a in node._args]
+    return node.op, args, _bits_of(node.data)
+
+
+def _bits_of(d):
+    return np.asarray(d, dtype=np.float64).tobytes()
+
+
+_ME = _NUMBERS.map(Value) | st.lists(_NUMBERS, min_size=2, max_size=2).map(lambda xs: Value(np.array(xs)))
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.sampled_from(sorted(_METHODS)), _ME, _OPERANDS)
+def test_operators_build_what_apply_builds(symbol, me, other):
+    """``me + other`` (also -, *, /) goes through value._binary: the node, value and errors of
+    ``apply(op, me, checked other)``, the generic path."""
+    method, op = _METHODS[symbol]
+    fast = _outcome(lambda: getattr(me, method)(other))
+    slow = _outcome(lambda: apply(op, me, _operand(other, symbol, me)))
+    assert fast == slow
