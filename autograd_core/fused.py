@@ -3,8 +3,11 @@
 ``dot_rows(W, b, xs)`` returns one ordinary ``dot`` node per row j (``w_j · xs + b_j``): each
 draws, labels and differentiates like any other node, and ``backward(create_graph=True)`` uses
 the table's ``dot`` rule for each. The nodes also share a ``DotRows`` group: the forward is one
-``W @ X`` for the whole layer, and the plain backward waits until every member of the group has
-its gradient, then does the layer at once: ``dW = G Xᵀ``, ``db = Σ G``, ``dX = Wᵀ G``.
+``W @ X`` for the whole layer, and the plain backward does the layer at once through a hidden
+block node, once the layer's gradient G is complete: ``dW = G Xᵀ``, ``db = Σ G``, ``dX = Wᵀ G``.
+When the inputs are all the rows of the fused layer below (its activations), dX goes to that
+layer as one matrix: its members are neither walked nor swept, and read their rows of its G as
+their ``.grad``.
 
 Example:
     >>> import numpy as np
@@ -55,95 +58,182 @@ class MemberGroup:
         return self.waiting == 0
 
 
-class RowGroup(MemberGroup):
-    """A group that meets its members in the backward walk instead of keeping a list of them.
+class LayerGroup(MemberGroup):
+    """A fused layer in the plain backward pass: a hidden *block node* stands for the whole layer.
 
-    No reference cycle between a group and its nodes, so a graph that is dropped is freed at once
-    (by reference counting), not at the garbage collector's next full pass.
+    Every member's walk leads to the block node (``inputs_of``), and the block node runs the
+    layer once its gradient G (rows, lanes) is complete: G is what a consumer layer handed over
+    as a matrix (``hand_off``) plus the gradients of the members that the walk visited (used by
+    anything else: the loss, user code). A consumer whose inputs are exactly all rows of this
+    layer, in order, walks to the block node instead of the members, so a hidden layer's members
+    are neither walked nor swept. After the pass the group keeps G and a member whose own
+    gradient is unset reads its row (``Value.grad``).
+
+    References go one way (member -> (group, row, block node), block node -> group), so a
+    dropped graph is freed at once by reference counting.
     """
 
     __slots__ = ()
 
     def enlist(self, row: int, stamp: object, node: Value | None = None) -> None:
-        """Note member ``row``, the node ``node``, for the backward pass ``stamp``."""
-        if self.stamp is not stamp:
-            self.stamp, self.present, self.waiting = stamp, {}, 0
-        self.present[row] = node
-        self.waiting += 1
+        """Note member ``row`` (or the block node, row -1) in the backward pass ``stamp``."""
+        if self.stamp is not stamp:  # a new pass: this group's old G is no longer its gradient
+            self.stamp, self.present, self.pending, self.G = stamp, {}, None, None
+        if row >= 0:
+            self.present[row] = node
 
-    def _take(self) -> tuple[list[int], list[Value]]:
-        """The rows of this pass in order and their nodes; the group lets go of the nodes."""
+    def arrive(self) -> bool:
+        """Members never run the layer: the block node does (after every member it stands for)."""
+        return False
+
+    def inputs_of(self, node: Value) -> tuple[Any, ...]:
+        """What the backward walk visits below ``node``: a member leads to the block node."""
+        return node._args if node._group[1] < 0 else (node._group[2],)
+
+    def hand_off(self, share: ndarray, members: Sequence[Any]) -> None:
+        """A consumer's gradient for all rows at once, (rows, lanes); ``members`` are this
+        group's member nodes (the consumer's inputs), whose stale own gradients are dropped."""
         present = self.present
-        rows = sorted(present)
-        self.present = {}
-        return rows, [present[j] for j in rows]
+        for j, m in enumerate(members):  # a member not visited in this pass: no old number may count
+            if m._grad is not None and j not in present:
+                m._grad = None
+        self.pending = share if self.pending is None else self.pending + share
+
+    def _gradient(self, lanes: int) -> tuple[list[int] | None, ndarray | None]:
+        """(rows, G): the rows of this pass (None: all) and their gradients; members' own shares
+        are folded in. With all rows the group keeps G for ``Value.grad``."""
+        present, G = self.present, self.pending
+        self.present, self.pending = {}, None
+        if G is None:
+            if not present:
+                return None, None
+            rows = sorted(present)
+            G = np.stack([_grad_or_zeros(present[j], lanes) for j in rows])
+            if len(rows) < self.size:  # part of the layer: the members keep their gradients
+                return rows, G
+        else:
+            for j, m in present.items():
+                if m._grad is not None:
+                    G[j] += m._grad
+        for m in present.values():
+            m._grad = None  # its share is in G now; .grad reads G's row
+        self.G = G
+        return None, G
+
+    def row_grad(self, row: int) -> ndarray | None:
+        """Member ``row``'s gradient from the last plain pass (a copy; None when the group has none)."""
+        G = self.G
+        return None if G is None else G[row].copy()
+
+    def clear_row(self, row: int) -> None:
+        """``zero_grad`` of member ``row``: its row of G becomes 0."""
+        if self.G is not None:
+            self.G[row] = 0.0
 
 
-class DotRows(RowGroup):
-    """The shared state of one layer's dot nodes: weights, stacked inputs, and the members seen
-    by the backward pass in progress."""
+def _block_node(group: LayerGroup, args: tuple[Value, ...]) -> Value:
+    node = Value.__new__(Value)
+    # never empty: the walk takes a node without arguments for a leaf (0.0 is a constant it skips)
+    node._data, node._grad, node._fn, node._args, node.label = 0.0, None, ops.SUM, args or (0.0,), ""
+    node._group = (group, -1)
+    return node
 
-    __slots__ = ("W", "X", "Z", "grad_block", "hub", "leaf_params", "n", "present", "size", "stamp", "waiting")
+
+def _source_of(items: Sequence[Any]) -> LayerGroup | None:
+    """The fused layer whose members ``items`` are, all of them in row order; else None."""
+    first = items[0] if items else None
+    grp = first._group if isinstance(first, Value) else None
+    if grp is None or not isinstance(grp[0], LayerGroup):
+        return None
+    source = grp[0]
+    if len(items) != source.size:
+        return None
+    for j, x in enumerate(items):
+        g = x._group if isinstance(x, Value) else None
+        if g is None or g[0] is not source or g[1] != j:
+            return None
+    return source
+
+
+class DotRows(LayerGroup):
+    """The shared state of one layer's dot nodes: weights, stacked inputs, the pass in progress."""
+
+    __slots__ = (
+        "G",
+        "W",
+        "X",
+        "Z",
+        "biases",
+        "grad_block",
+        "n",
+        "pending",
+        "present",
+        "size",
+        "source",
+        "stamp",
+        "weights",
+        "xs",
+    )
 
     def __init__(
         self,
         W: ndarray,
         X: ndarray,
         n: int,
-        leaf_params: bool,
-        grad_block: ndarray | None = None,
-        xs: Sequence[Any] = (),
+        grad_block: ndarray | None,
+        xs: Sequence[Any],
+        weights: Sequence[Sequence[Value]],
+        biases: Sequence[Value],
     ) -> None:
         self.W = W  # (rows, n) weights as they were in the forward pass
         self.X = X  # (n, lanes) inputs, stacked
         self.Z: ndarray | None = None  # (rows, lanes) the members' values, row j being member j's data
         self.n = n
-        self.leaf_params = leaf_params  # weights and biases are leaves: backward need not walk them
         self.grad_block = grad_block  # (rows, n + 1) [dW | db] in a gradient buffer, or None
         self.size = W.shape[0]  # the layer's rows
+        self.xs = tuple(xs)
+        self.weights, self.biases = weights, biases  # (Values; no reference back to the group)
         self.present: dict[int, Value] = {}
+        self.pending: ndarray | None = None
+        self.G: ndarray | None = None
         self.stamp: object = None
-        self.waiting = 0
-        # Every member has the same inputs: the walk meets them once, through one hidden node whose
-        # parents they are (as conv's DotPatches does), instead of once per member (rows x n visits).
-        inputs = tuple(x for x in xs if isinstance(x, Value))
-        self.hub: tuple[Value, ...] = ()
-        if inputs:
-            hub = Value.__new__(Value)
-            hub._data, hub._grad, hub._fn, hub._args, hub.label, hub._group = 0.0, None, ops.SUM, inputs, "", None
-            self.hub = (hub,)
+        self.source = _source_of(self.xs)  # the layer below, when these inputs are all its rows
 
-    def inputs_of(self, node: Value) -> tuple[Any, ...]:
-        """The arguments of member ``node`` that the backward walk must visit (the inputs through the hub)."""
-        return self.hub if self.leaf_params else node._args
+    def block_args(self) -> tuple[Value, ...]:
+        """What the walk visits below the layer: the layer below's block node, or the inputs,
+        and the weights that are not leaves (computed from something)."""
+        computed = tuple(p for w in self.weights for p in w if p._args) + tuple(b for b in self.biases if b._args)
+        if self.source is not None:
+            below = (self.xs[0]._group[2],)
+        else:  # every member has the same inputs: the walk meets them once
+            below = tuple(x for x in self.xs if isinstance(x, Value))
+        return computed + below
 
     def backward(self, node: Value, accumulate: Any) -> None:
-        """Distribute the members' gradients G to weights, biases and inputs in three products."""
-        rows, nodes = self._take()  # G's rows must line up with W's rows
-        full = len(rows) == self.size
+        """Distribute the layer's gradient G to weights, biases and inputs in three products."""
         n = self.n
-        lanes = self.X.shape[1]
-        G = np.stack([_grad_or_zeros(m, lanes) for m in nodes])
-        W = self.W if full else self.W[rows]
+        rows, G = self._gradient(self.X.shape[1])
+        if G is None:
+            return
+        W = self.W if rows is None else self.W[rows]
         dW, db, dX = ops.DOT.rows_vjp(G, W, self.X)  # the dot rule of the table, a layer at once
         if not np.all(np.isfinite(dW)):  # weights skip the leaf check of backward: check here
             raise FloatingPointError("a weight gradient of a fused layer is not finite")
         block = self.grad_block
-        first = nodes[0]._args[0]
+        first = self.weights[0][0]
         if block is not None and type(first) is Parameter and first._buf.value_grads:
             block = None  # some gradients are Values (create_graph): they grow one by one, as Values
         if block is not None:  # the parameters live in a buffer: add dW and db there, in one go each
-            if full:
+            if rows is None:
                 block[:, :n] += dW
                 block[:, n] += db
             else:
                 block[rows, :n] += dW
                 block[rows, n] += db
         else:
-            for member, dw_row, dbj in zip(nodes, dW.tolist(), db.tolist()):
-                args = member._args
-                for w, share in zip(args[: n + 1], (*dw_row, dbj)):  # weights, then the bias
-                    if type(w) is Parameter:  # not walked, so not folded: straight into its buffer
+            for j, dw_row, dbj in zip(range(self.size) if rows is None else rows, dW.tolist(), db.tolist()):
+                for w, share in zip((*self.weights[j], self.biases[j]), (*dw_row, dbj)):
+                    if type(w) is Parameter and not w._args:  # not walked, so not folded: into its buffer
                         if w._grad is None:
                             w._buf._g[w._i] += share
                         else:  # a Value gradient of create_graph (the setter mirrors its number)
@@ -151,8 +241,10 @@ class DotRows(RowGroup):
                         continue
                     prev = w._grad
                     w._grad = share if prev is None else prev + share
-        xs = nodes[0]._args[n + 1 : 2 * n + 1]
-        for x, share in zip(xs, dX):
+        if self.source is not None:  # the layer below takes dX as one matrix
+            self.source.hand_off(dX, self.xs)
+            return
+        for x, share in zip(self.xs, dX):
             if isinstance(x, Value):
                 accumulate(x, share, True)
 
@@ -211,12 +303,9 @@ def dot_rows(
     if fused is None:
         return [apply(ops.DOT, *w, b, *items, 1.0) for w, b in zip(rows, biases)]
     W, X, Z = fused
-    if block is not None:  # Parameters: leaves by construction
-        group = DotRows(W, X, n, True, block[1], items)
-    else:
-        leaf_params = not any(p._args for w in rows for p in w) and not any(p._args for p in biases)
-        group = DotRows(W, X, n, leaf_params, None, items)
+    group = DotRows(W, X, n, None if block is None else block[1], items, rows, biases)
     group.Z = Z
+    block = _block_node(group, group.block_args())
     members = []
     for j, (w, b) in enumerate(zip(rows, biases)):
         node = Value.__new__(Value)
@@ -225,44 +314,44 @@ def dot_rows(
         node._fn = ops.DOT
         node._args = (*w, b, *items, 1.0)
         node.label = ""
-        node._group = (group, j)
+        node._group = (group, j, block)
         members.append(node)
     return members
 
 
-class ActRows(RowGroup):
+class ActRows(LayerGroup):
     """The activation nodes ``a_j = f(z_j)`` of a fused layer: one array op forward, one backward.
 
     Each member is an ordinary node of the table's op (it draws, labels and differentiates with
-    ``create_graph`` like any other); the plain backward waits for every member's gradient G, then
-    applies the op's own rule to the whole layer at once, ``dZ = rule(G, A, Z)``.
+    ``create_graph`` like any other); the plain backward applies the op's own rule to the whole
+    layer at once, ``dZ = rule(G, A, Z)``, and hands dZ to the dot layer below as one matrix.
     """
 
-    __slots__ = ("A", "Z", "op", "present", "size", "stamp", "waiting")
+    __slots__ = ("A", "G", "Z", "op", "pending", "present", "size", "source", "stamp", "zs")
 
-    def __init__(self, op: ops.Op, Z: ndarray, A: ndarray) -> None:
+    def __init__(self, op: ops.Op, source: DotRows, zs: Sequence[Value], A: ndarray) -> None:
         self.op = op
-        self.Z = Z  # (rows, lanes) the inputs z_j
+        self.source = source  # the dot layer whose rows are the inputs z_j, all of them, in order
+        self.zs = tuple(zs)
+        self.Z = source.Z  # (rows, lanes) the inputs z_j
         self.A = A  # (rows, lanes) the outputs f(z_j)
-        self.size = Z.shape[0]
+        self.size = A.shape[0]
         self.present: dict[int, Value] = {}
+        self.pending: ndarray | None = None
+        self.G: ndarray | None = None
         self.stamp: object = None
-        self.waiting = 0
-
-    def inputs_of(self, node: Value) -> tuple[Any, ...]:
-        """What the backward walk visits below member ``node``: its z."""
-        return node._args
 
     def backward(self, node: Value, accumulate: Any) -> None:
-        """Apply the op's rule to every member at once and pass each z_j its row."""
-        rows, nodes = self._take()
-        G = np.stack([_grad_or_zeros(m, self.Z.shape[1]) for m in nodes])
-        if len(rows) == self.size:
+        """Apply the op's rule to the layer's gradient and hand dZ to the dot layer below."""
+        rows, G = self._gradient(self.A.shape[1])
+        if G is None:
+            return
+        if rows is None:
             dZ = self.op.rules[0](G, self.A, self.Z)
-        else:
-            dZ = self.op.rules[0](G, self.A[rows], self.Z[rows])
-        for member, share in zip(nodes, dZ):
-            accumulate(member._args[0], share, True)
+        else:  # part of the layer: the other rows get nothing
+            dZ = np.zeros_like(self.A)
+            dZ[rows] = self.op.rules[0](G, self.A[rows], self.Z[rows])
+        self.source.hand_off(dZ, self.zs)
 
 
 # activations computed a layer at once: elementwise ops of one input whose forward and rule take 2-D arrays
@@ -284,8 +373,8 @@ def act_rows(op: ops.Op, zs: Sequence[Value]) -> list[Value] | None:
         return None
     if any(z._group is None or z._group[0] is not group or z._group[1] != j for j, z in enumerate(zs)):
         return None  # not the layer's own rows, in order
-    Z = group.Z
-    act = ActRows(op, Z, op.forward(Z))
+    act = ActRows(op, group, zs, op.forward(group.Z))
+    block = _block_node(act, (zs[0]._group[2],))
     members = []
     for j, z in enumerate(zs):
         node = Value.__new__(Value)
@@ -294,6 +383,6 @@ def act_rows(op: ops.Op, zs: Sequence[Value]) -> list[Value] | None:
         node._fn = op
         node._args = (z,)
         node.label = ""
-        node._group = (act, j)
+        node._group = (act, j, block)
         members.append(node)
     return members

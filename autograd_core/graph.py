@@ -121,9 +121,10 @@ def _run(order: list[Value], create_graph: bool) -> None:
                 continue
             try:
                 if node._group is not None and not create_graph:
-                    # a fused layer: the last member to complete does the whole layer
-                    if node._group[0].arrive():
-                        node._group[0].backward(node, _accumulate)
+                    # a fused layer: its block node (row -1), or the last member to complete, does the whole layer
+                    group, row = node._group[0], node._group[1]
+                    if row < 0 or group.arrive():
+                        group.backward(node, _accumulate)
                     continue
                 if g is None:
                     continue
@@ -335,6 +336,8 @@ def zero_grad(root: Value | Iterable[Value]) -> None:
         node._grad = None
         if type(node) is Parameter:
             node._buf._g[node._i] = 0.0
+        elif node._group is not None and len(node._group) == 3:  # a fused layer's member: its row of G too
+            node._group[0].clear_row(node._group[1])
 
 
 def grads_array(values: Iterable[Value]) -> ndarray:

@@ -285,6 +285,11 @@ class Value:
         """
         g = self._grad
         if g is None:
+            group = self._group
+            if group is not None and len(group) == 3:  # a fused layer's member: its row of the layer's G
+                g = group[0].row_grad(group[1])
+                if g is not None:
+                    return g
             return np.zeros(self._data.shape) if type(self._data) is ndarray else 0.0
         return g
 
