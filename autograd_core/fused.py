@@ -24,6 +24,7 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Sequence
+from itertools import compress, repeat
 from typing import Any
 
 import numpy as np
@@ -192,7 +193,11 @@ class DotRows(LayerGroup):
         self.grad_block = grad_block  # (rows, n + 1) [dW | db] in a gradient buffer, or None
         self.size = W.shape[0]  # the layer's rows
         self.xs = tuple(xs)
-        self.weights, self.biases = weights, biases  # (Values; no reference back to the group)
+        if grad_block is None:  # the Values as they were (a caller may put others in its lists later)
+            self.weights: Sequence[Sequence[Value]] = tuple(map(tuple, weights))
+            self.biases: Sequence[Value] = tuple(biases)
+        else:  # Parameters of one run of buffer slots: found again from the first, if ever needed
+            self.weights, self.biases = ((weights[0][0],),), ()
         self.present: dict[int, Value] = {}
         self.pending: ndarray | None = None
         self.G: ndarray | None = None
@@ -202,12 +207,22 @@ class DotRows(LayerGroup):
     def block_args(self) -> tuple[Value, ...]:
         """What the walk visits below the layer: the layer below's block node, or the inputs,
         and the weights that are not leaves (computed from something)."""
-        computed = tuple(p for w in self.weights for p in w if p._args) + tuple(b for b in self.biases if b._args)
+        computed: tuple[Value, ...] = ()
+        if self.grad_block is None:  # (with a buffer block the parameters are leaves by construction)
+            computed = tuple(p for w in self.weights for p in w if p._args) + tuple(b for b in self.biases if b._args)
         if self.source is not None:
             below = (self.xs[0]._group[2],)
         else:  # every member has the same inputs: the walk meets them once
-            below = tuple(x for x in self.xs if isinstance(x, Value))
+            below = tuple(compress(self.xs, map(isinstance, self.xs, repeat(Value))))
         return computed + below
+
+    def _param_rows(self) -> list[tuple[Value, ...]]:
+        """Row j: ``(*w_j, b_j)``, the layer's weights and bias, from the snapshot or the buffer."""
+        if self.grad_block is None:
+            return [(*w, b) for w, b in zip(self.weights, self.biases)]
+        first = self.weights[0][0]
+        params, m = first._buf.params, self.n + 1
+        return [tuple(params[first._i + j * m : first._i + (j + 1) * m]) for j in range(self.size)]
 
     def backward(self, node: Value, accumulate: Any) -> None:
         """Distribute the layer's gradient G to weights, biases and inputs in three products."""
@@ -231,8 +246,9 @@ class DotRows(LayerGroup):
                 block[rows, :n] += dW
                 block[rows, n] += db
         else:
+            params = self._param_rows()
             for j, dw_row, dbj in zip(range(self.size) if rows is None else rows, dW.tolist(), db.tolist()):
-                for w, share in zip((*self.weights[j], self.biases[j]), (*dw_row, dbj)):
+                for w, share in zip(params[j], (*dw_row, dbj)):
                     if type(w) is Parameter and not w._args:  # not walked, so not folded: into its buffer
                         if w._grad is None:
                             w._buf._g[w._i] += share
@@ -250,11 +266,16 @@ class DotRows(LayerGroup):
 
 
 def _matrix_product(
-    rows: Sequence[Sequence[Value]], biases: Sequence[Value], xs: list[Any], block: ndarray | None
+    rows: Sequence[Sequence[Value]],
+    biases: Sequence[Value],
+    xs: list[Any],
+    block: ndarray | None,
+    X: ndarray | None = None,
 ) -> Any:
     """(W, X, Z = W X + b) when every weight and bias is a float and every input has lanes, else None."""
     try:
-        X = np.stack([x._data if isinstance(x, Value) else x for x in xs])
+        if X is None:
+            X = np.stack([x._data if isinstance(x, Value) else x for x in xs])
         if block is not None:  # a copy: backward needs the weights of this forward pass
             n = block.shape[1] - 1
             W, b = block[:, :n].copy(), block[:, n].copy()
@@ -266,6 +287,20 @@ def _matrix_product(
     if X.ndim != 2 or W.ndim != 2 or b.ndim != 1:
         return None
     return W, X, W @ X + b[:, None]
+
+
+def _stacked_arrays(xs: Sequence[Any]) -> ndarray | None:
+    """``np.stack(xs)`` when ``xs`` is a list of float64 lane arrays of one length (a layer's
+    first inputs: the columns of a batch), checked as a whole instead of one by one; else None."""
+    if type(xs) is not list or not xs or set(map(type, xs)) != {ndarray}:
+        return None
+    try:
+        X = np.stack(xs)
+    except ValueError:  # lanes of different lengths: the one-by-one check names them
+        return None
+    if X.dtype != np.float64 or X.ndim != 2 or not X.shape[1]:
+        return None
+    return X
 
 
 def _grad_or_zeros(node: Value, lanes: int) -> ndarray:
@@ -292,14 +327,15 @@ def dot_rows(
         >>> [z.data for z in dot_rows([[Value(2.0)]], [Value(1.0)], [3.0])]
         [7.0]
     """
-    items = _inputs(xs, "dot_rows()")
+    X = _stacked_arrays(xs)
+    items = xs if X is not None else _inputs(xs, "dot_rows()")
     rows = weights
     n = len(items)
     if len(rows) != len(biases) or any(len(w) != n for w in rows):
         raise ShapeError(f"dot_rows(): {len(rows)} weight rows of {n} for {n} inputs and {len(biases)} biases needed")
     fused = None
     if n and _modes()[0] and not _modes()[1]:
-        fused = _matrix_product(rows, biases, items, None if block is None else block[0])
+        fused = _matrix_product(rows, biases, items, None if block is None else block[0], X)
     if fused is None:
         return [apply(ops.DOT, *w, b, *items, 1.0) for w, b in zip(rows, biases)]
     W, X, Z = fused

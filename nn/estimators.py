@@ -37,7 +37,7 @@ from typing import Any
 
 import numpy as np
 
-from autograd_core import AutogradError, OperandTypeError, ParamList, Value, grads_array, no_grad, sum_squares
+from autograd_core import AutogradError, OperandTypeError, ParamList, Value, no_grad, sum_squares
 from autograd_core.errors import excerpt
 
 from . import losses as _losses
@@ -45,7 +45,7 @@ from .data import train_test_split
 from .errors import ConfigError
 from .layers import MLP
 from .optim import SGD, Adam, Optimizer
-from .train import _check_finite, _decide, _outputs, _penalised, check_scale
+from .train import _check_finite, _check_step, _decide, _outputs, _penalised, check_scale
 
 __all__ = ["ConvergenceWarning", "DataConversionWarning", "MLPClassifier", "MLPRegressor", "NotFittedError"]
 
@@ -480,12 +480,13 @@ class _BaseMLP:
                 if alpha:
                     loss = loss + sum_squares(weights) * (0.5 * alpha / len(batch))
                 epoch, who = self.n_iter_ + 1, type(self).__name__
-                _check_finite(np.array([loss.data]), "the loss became", epoch, opt.lr, who)
+                if not math.isfinite(loss.data):
+                    _check_finite(np.array([loss.data]), "the loss became", epoch, opt.lr, who)
                 opt.zero_grad()
                 loss.backward()
-                _check_finite(grads_array(params), "a gradient became", epoch, opt.lr, who)
+                _check_step(params, "grad", "a gradient became", epoch, opt.lr, who)
                 opt.step()
-                _check_finite(params.values(), "the update made a weight", epoch, opt.lr, who)
+                _check_step(params, "data", "the update made a weight", epoch, opt.lr, who)
                 accumulated += loss.data * len(batch)
             self.n_iter_ += 1
             self.loss_ = accumulated / n

@@ -111,6 +111,19 @@ def _check_finite(values: np.ndarray, what: str, epoch: int, lr: float, who: str
         )
 
 
+def _check_step(params: ParamList, which: str, what: str, epoch: int, lr: float, who: str = "fit()") -> None:
+    """The per-step finite check of the parameters' ``which`` ("grad" or "data"): one sum over the
+    buffer when the list is one whole buffer (a sum is finite only when every number is; a sum that
+    overflows falls through to the exact check, which names the number)."""
+    plan = params.plan()
+    single = plan.single
+    if single is not None and not (which == "grad" and single[0].value_grads):
+        arr = single[0].grad if which == "grad" else single[0].data
+        if math.isfinite(float(arr.sum())):
+            return
+    _check_finite(grads_array(params) if which == "grad" else params.values(), what, epoch, lr, who)
+
+
 # --- History ------------------------------------------------------------------------------
 
 
@@ -700,12 +713,13 @@ def fit(
                 if decay:
                     objective = objective + sum_squares(decay) * float(alpha)
                 value = float(objective.data)
-                _check_finite(np.array([value]), "the loss became", epoch + 1, opt.lr)
+                if not math.isfinite(value):
+                    _check_finite(np.array([value]), "the loss became", epoch + 1, opt.lr)
                 opt.zero_grad()
                 objective.backward()
-                _check_finite(grads_array(params), "a gradient became", epoch + 1, opt.lr)
+                _check_step(params, "grad", "a gradient became", epoch + 1, opt.lr)
                 opt.step()
-                _check_finite(params.values(), "the update made a weight", epoch + 1, opt.lr)
+                _check_step(params, "data", "the update made a weight", epoch + 1, opt.lr)
                 total += value * len(idx)
                 if metric_names:
                     seen_out.append(_outputs(out))

@@ -226,3 +226,12 @@ def test_hand_off_input_gradient_matches_central_differences():
             down[i, lane] -= eps
             numeric = (loss_of(up)[0].data - loss_of(down)[0].data) / (2 * eps)
             assert xs[i].grad[lane] == pytest.approx(numeric, rel=1e-6, abs=1e-8)
+
+
+def test_the_weights_of_the_forward_pass_get_the_gradient_even_if_the_lists_change_after():
+    w, other = Value(2.0), Value(5.0)
+    rows = [[w, Value(1.0)]]
+    (z,) = dot_rows(rows, [Value(0.0)], [np.array([1.0, 2.0]), np.array([3.0, 4.0])])
+    rows[0][0] = other  # the caller reuses its list (as gradcheck-style tests put weights back)
+    z.sum().backward()
+    assert (w.grad, other.grad) == (3.0, 0.0)
