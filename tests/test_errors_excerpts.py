@@ -255,3 +255,13 @@ def test_a_model_file_with_a_huge_string_gives_a_short_message(tmp_path: Path) -
     with pytest.raises(nn.ModelFileError) as info:
         nn.MLP.load(path)
     assert len(str(info.value)) <= LONGEST and "(5,000,000 characters)" in str(info.value)
+
+
+def test_backprop_check_names_a_huge_function_of_the_users_file_shortly(tmp_path: Path, capsys) -> None:
+    name = "f" * 100_000
+    path = tmp_path / "mine.py"
+    path.write_text(f"def {name}(a):\n    return a\n\n\n{'g' * 100_000} = 1\n")
+    for target in (name, "g" * 100_000):  # a function of the wrong signature; not a function at all
+        assert main(["check", "--backprop", f"{path}:{target}"]) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and len(err[0]) <= LONGEST, (len(err[0]), err[0][:200])

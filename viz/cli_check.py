@@ -24,7 +24,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from autograd_core.errors import AutogradError, excerpt
+from autograd_core.errors import AutogradError, excerpt, excerpt_text
 
 DEFAULT_LOSSES = "sse,mse,binary_cross_entropy"
 DEFAULT_ACTIVATIONS = "sigmoid,tanh,relu,linear"
@@ -83,15 +83,18 @@ def load_function(target: str) -> Callable[..., Any]:
     fn = getattr(module, name, None)
     if fn is None:
         own = [k for k, v in vars(module).items() if inspect.isfunction(v) and v.__module__ == module.__name__]
-        listed = ", ".join(own[:8]) or "none"
+        listed = ", ".join(excerpt_text(k, 40) for k in own[:8]) or "none"
         raise UserCodeError(f"--backprop: {_short(path)} has no function {excerpt(name)}; its functions: {listed}")
     if not callable(fn):
-        raise UserCodeError(f"--backprop: {name} in {_short(path)} is a {type(fn).__name__}, not a function")
+        raise UserCodeError(
+            f"--backprop: {excerpt_text(name)} in {_short(path)} is a {type(fn).__name__}, not a function"
+        )
     try:
         inspect.signature(fn).bind(*range(6))
     except TypeError:
         raise UserCodeError(
-            f"--backprop: {name}{inspect.signature(fn)} cannot be called as {SIGNATURE.replace('FUNCTION', name)}"
+            f"--backprop: {excerpt_text(name)}{excerpt_text(str(inspect.signature(fn)), 200)} cannot be called as "
+            f"{SIGNATURE.replace('FUNCTION', excerpt_text(name))}"
         ) from None
     except ValueError:  # a builtin without a signature: let the check find out
         pass
