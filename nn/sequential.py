@@ -40,7 +40,7 @@ from .conv import Activation, Conv2d, Flatten, as_layer, dense_weights
 from .conv import layer_from_config as _layer_from_config
 from .errors import ConfigError, ModelFileError
 from .layers import Layer, _prepare
-from .modelfile import MAX_PARAMETERS, check_config
+from .modelfile import MAX_PARAMETERS, MAX_SIDE, check_config
 from .module import Module, summary_table
 
 __all__ = ["MAX_NODES", "MAX_PARAMETERS", "Sequential"]
@@ -52,11 +52,12 @@ Shape = tuple[int, ...]
 def _shape(value: Any) -> Shape:
     items = tuple(value) if isinstance(value, (tuple, list)) else (value,)
     ok = len(items) in (1, 3) and all(
-        isinstance(v, numbers.Integral) and not isinstance(v, (bool, np.bool_)) and v >= 1 for v in items
+        isinstance(v, numbers.Integral) and not isinstance(v, (bool, np.bool_)) and 1 <= v <= MAX_SIDE for v in items
     )
-    if not ok:
+    if not ok:  # the bound is the model file's: a model that could not be saved is refused at once
         raise ConfigError(
-            f"Sequential: input_shape must be (channels, height, width) or (features,), got {excerpt(value)}"
+            f"Sequential: input_shape must be (channels, height, width) or (features,) of whole numbers from 1 to "
+            f"{MAX_SIDE:,}, got {excerpt(value)}"
         )
     return tuple(int(v) for v in items)
 
