@@ -508,7 +508,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     mean = std = None
     if args.standardize:
         X, mean, std = standardize(X)
-    check_scale(X, "the features", key)
+    check_scale(X, "a feature", key)
     if k is None:
         check_scale(y, "the targets", key)
     about = f"{key} ({len(X)} samples, {X.shape[1]} features, {f'{k} classes' if k else 'regression'})"
