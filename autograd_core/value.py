@@ -128,7 +128,11 @@ def apply(op: ops.Op, *args: Any) -> Value:
 
 def _binary(op: ops.Op, me: Value, other: Any) -> Value:
     """``apply(op, me, other)`` from the operator methods: ``other`` is checked here as
-    ``_operand`` checks it, each operand's data is read once, and no argument list is built."""
+    ``_operand`` checks it, each operand's data is read once, and no argument list is built.
+
+    The node is built as in ``apply`` and ``record``, written out in each on purpose: one shared
+    helper would add a Python call to every node. tests/test_engine_sweep.py (operators) and
+    tests/test_nn_layer_one_sample.py (``record``) check that all three build the same nodes."""
     x = me._data
     if type(other) is float:
         y = other
