@@ -138,15 +138,40 @@ class Optimizer:
             >>> w = Value(1.0); (3 * w).backward(); SGD([w], lr=0.1).step(); round(w.data, 6)
             0.7
         """
-        p = self.params.values()
-        g = self.params.grads()
+        buf = self._buffer() if self._in_place else None
+        if buf is not None:  # the list is one whole buffer: update its values where they lie
+            p, g = buf._data, buf._grad
+        else:
+            p, g = self.params.values(), self.params.grads()
         if self.weight_decay:  # PyTorch's L2 form: added to the gradient before the update rule
             g = g + self.weight_decay * p
         self.t += 1
-        self.params.assign(self._update(p, g))
+        new = self._update(p, g)
+        if buf is None or new is not p:  # copies were updated (or a new array came back): write them
+            self.params.assign(new)
+
+    # The built-in rules write the new values into ``p`` and never write ``g``: ``step`` hands
+    # them the parameter buffer itself (no copies in or out). A subclass's ``_update`` gets
+    # copies unless it sets this too.
+    _in_place = False
+
+    def _buffer(self) -> Any:
+        """The ParamBuffer when the parameters are exactly one whole buffer with float gradients, else None."""
+        single = self.params.plan().single
+        if single is None or single[0].value_grads:
+            return None
+        return single[0]
 
     def _update(self, p: np.ndarray, g: np.ndarray) -> np.ndarray:
+        """The new values from the values ``p`` and the gradients ``g`` (may write ``p``, never ``g``)."""
         raise NotImplementedError
+
+    def _scratch(self, k: int) -> np.ndarray:
+        """Work array ``k`` of the parameters' length, made once (the rules' temporaries go there)."""
+        arrays = self.__dict__.setdefault("_work", [])
+        while len(arrays) <= k:
+            arrays.append(np.empty(len(self.params)))
+        return arrays[k]
 
     def state_dict(self) -> dict[str, Any]:
         """The optimizer's state (learning rate, step count, buffers) as JSON-friendly data.
@@ -172,7 +197,7 @@ class Optimizer:
         for k, v in state.get("buffers", {}).items():
             if not k.startswith("buf_") or not hasattr(self, k):
                 raise ConfigError(f"{type(self).__name__}.load_state_dict(): unknown buffer {excerpt(k)}")
-            arr = np.asarray(v, dtype=np.float64)
+            arr = np.array(v, dtype=np.float64)  # a copy: the rules update their buffers in place
             if arr.shape != (len(self.params),):
                 raise ConfigError(
                     f"{type(self).__name__}.load_state_dict(): buffer {excerpt(k)} has shape {arr.shape}, "
@@ -227,14 +252,23 @@ class SGD(Optimizer):
             )
         self.buf_momentum: np.ndarray | None = None
 
+    _in_place = True
+
     def _update(self, p: np.ndarray, g: np.ndarray) -> np.ndarray:
+        tmp = self._scratch(0)
         if self.momentum:
             if self.buf_momentum is None:
                 self.buf_momentum = g.copy()
+            else:  # buf = momentum * buf + (1 - dampening) * g
+                buf = self.buf_momentum
+                buf *= self.momentum
+                buf += np.multiply(g, 1 - self.dampening, out=tmp)
+            if self.nesterov:  # g = g + momentum * buf
+                g = np.add(g, np.multiply(self.buf_momentum, self.momentum, out=tmp), out=tmp)
             else:
-                self.buf_momentum = self.momentum * self.buf_momentum + (1 - self.dampening) * g
-            g = g + self.momentum * self.buf_momentum if self.nesterov else self.buf_momentum
-        return p - self.lr * g
+                g = self.buf_momentum
+        p -= np.multiply(g, self.lr, out=tmp)  # p = p - lr * g
+        return p
 
 
 class Adam(Optimizer):
@@ -278,14 +312,26 @@ class Adam(Optimizer):
         self.buf_exp_avg = np.zeros(n)
         self.buf_exp_avg_sq = np.zeros(n)
 
+    _in_place = True
+
     def _update(self, p: np.ndarray, g: np.ndarray) -> np.ndarray:
         b1, b2 = self.betas
-        self.buf_exp_avg = b1 * self.buf_exp_avg + (1 - b1) * g
-        self.buf_exp_avg_sq = b2 * self.buf_exp_avg_sq + (1 - b2) * g * g
+        m, v, tmp, step = self.buf_exp_avg, self.buf_exp_avg_sq, self._scratch(0), self._scratch(1)
+        m *= b1  # m = b1 m + (1 - b1) g
+        m += np.multiply(g, 1 - b1, out=tmp)
+        v *= b2  # v = b2 v + (1 - b2) g g
+        tmp = np.multiply(g, 1 - b2, out=tmp)
+        tmp *= g
+        v += tmp
         bias1 = 1 - b1**self.t
         bias2 = 1 - b2**self.t
-        denom = np.sqrt(self.buf_exp_avg_sq) / math.sqrt(bias2) + self.eps
-        return p - (self.lr / bias1) * self.buf_exp_avg / denom
+        denom = np.sqrt(v, out=tmp)  # sqrt(v) / sqrt(bias2) + eps
+        denom /= math.sqrt(bias2)
+        denom += self.eps
+        step = np.multiply(m, self.lr / bias1, out=step)  # lr / bias1 * m / denom
+        step /= denom
+        p -= step
+        return p
 
 
 class RMSprop(Optimizer):
@@ -332,18 +378,35 @@ class RMSprop(Optimizer):
         self.buf_momentum = np.zeros(n)
         self.buf_grad_avg = np.zeros(n)
 
+    _in_place = True
+
     def _update(self, p: np.ndarray, g: np.ndarray) -> np.ndarray:
         a = self.alpha
-        self.buf_square_avg = a * self.buf_square_avg + (1 - a) * g * g
-        if self.centered:
-            self.buf_grad_avg = a * self.buf_grad_avg + (1 - a) * g
-            avg = np.sqrt(self.buf_square_avg - self.buf_grad_avg**2) + self.eps
+        tmp, avg = self._scratch(0), self._scratch(1)
+        sq = self.buf_square_avg
+        sq *= a  # sq = a sq + (1 - a) g g
+        tmp = np.multiply(g, 1 - a, out=tmp)
+        tmp *= g
+        sq += tmp
+        if self.centered:  # avg = sqrt(sq - mean_g**2) + eps, mean_g = a mean_g + (1 - a) g
+            mean_g = self.buf_grad_avg
+            mean_g *= a
+            mean_g += np.multiply(g, 1 - a, out=tmp)
+            avg = np.subtract(sq, np.square(mean_g, out=tmp), out=avg)
+            avg = np.sqrt(avg, out=avg)
         else:
-            avg = np.sqrt(self.buf_square_avg) + self.eps
-        if self.momentum:
-            self.buf_momentum = self.momentum * self.buf_momentum + g / avg
-            return p - self.lr * self.buf_momentum
-        return p - self.lr * g / avg
+            avg = np.sqrt(sq, out=avg)
+        avg += self.eps
+        if self.momentum:  # buf = momentum buf + g / avg; p = p - lr buf
+            buf = self.buf_momentum
+            buf *= self.momentum
+            buf += np.divide(g, avg, out=tmp)
+            p -= np.multiply(buf, self.lr, out=tmp)
+            return p
+        tmp = np.multiply(g, self.lr, out=tmp)  # p = p - lr g / avg
+        tmp /= avg
+        p -= tmp
+        return p
 
 
 _OPTIMIZERS: dict[str, type[Optimizer]] = {"sgd": SGD, "adam": Adam, "rmsprop": RMSprop}
